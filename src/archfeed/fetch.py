@@ -1,0 +1,237 @@
+"""The only network code: fetching sources concurrently, within a deadline and a byte cap.
+
+Owns: httpx, the thread pool, conditional GET (ETag, Last-Modified, body hash), redirects,
+decompression under a cap, reading local files. Never parses a feed and never touches the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from archfeed import __version__
+from archfeed.models import FetchResult, Settings, Source, Validators
+
+MAX_REDIRECTS = 5
+USER_AGENT = f"archfeed/{__version__} (+https://github.com/archfeed/archfeed)"
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+_CHUNK = 65_536
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Deadline(Exception):
+    pass
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+class _Inflater:
+    """Collects a body, decompressing gzip/deflate as it comes, never holding more than the cap."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self.size = 0
+        self.parts: list[bytes] = []
+        encoding = encoding.strip().lower()
+        self._zlib: zlib._Decompress | None = None
+        self._deflate = encoding == "deflate"
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._deflate and self._zlib is None and chunk:
+            # "deflate" is zlib-wrapped by the standard and raw by many servers: look at the header
+            wrapped = len(chunk) >= 2 and chunk[0] & 0x0F == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+            self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        if self._zlib is None:
+            self._keep(chunk)
+            return
+        data = chunk
+        while data:
+            # max_length bounds each step, so a gzip bomb costs at most the cap in memory
+            self._keep(self._zlib.decompress(data, self.cap - self.size + 1))
+            data = self._zlib.unconsumed_tail
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise _TooBig
+        self.parts.append(data)
+
+    def body(self) -> bytes:
+        if self._zlib is not None:
+            self._keep(self._zlib.flush())
+        return b"".join(self.parts)
+
+
+def _ungzip_file(body: bytes, cap: int) -> bytes:
+    """A .gz file served without Content-Encoding (or read from disk) is still a feed."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    inflater = _Inflater("gzip", cap)
+    try:
+        inflater.feed(body)
+        return inflater.body()
+    except zlib.error:
+        return body  # not really gzip: let the parser say what it is
+
+
+def fetch_all(
+    sources: Iterable[Source],
+    validators: Mapping[str, Validators],
+    settings: Settings,
+    force: bool = False,
+) -> Iterator[FetchResult]:
+    """Fetch every source, `settings.concurrency` at a time; yield results as they complete."""
+    todo = list(sources)
+    if not todo:
+        return
+    workers = max(1, min(settings.concurrency, len(todo)))
+    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    with (
+        httpx.Client(
+            headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            limits=limits,
+        ) as client,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool,
+    ):
+        futures = [
+            pool.submit(fetch_one, client, source, validators.get(source.name, Validators()), settings, force)
+            for source in todo
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def fetch_one(
+    client: httpx.Client, source: Source, known: Validators, settings: Settings, force: bool
+) -> FetchResult:
+    started = time.monotonic()
+    try:
+        if source.is_remote:
+            result = _fetch_http(client, source, known, settings, force)
+        else:
+            result = _read_file(source, known, settings, force)
+    except _TooBig:
+        result = FetchResult(source.name, None, None, error=f"larger than max_bytes ({settings.max_bytes:,} bytes)")
+    except (_Deadline, httpx.TimeoutException):
+        result = FetchResult(source.name, None, None, error=f"timed out after {settings.timeout:g} s")
+    except httpx.TooManyRedirects:
+        result = FetchResult(source.name, None, None, error=f"more than {MAX_REDIRECTS} redirects")
+    except httpx.HTTPError as exc:
+        result = FetchResult(source.name, None, None, error=_transport_message(exc))
+    except (OSError, zlib.error) as exc:
+        result = FetchResult(source.name, None, None, error=f"cannot read: {exc}")
+    return dataclasses.replace(result, elapsed=time.monotonic() - started)
+
+
+def _fetch_http(
+    client: httpx.Client, source: Source, known: Validators, settings: Settings, force: bool
+) -> FetchResult:
+    deadline = time.monotonic() + settings.timeout
+    headers = {}
+    if not force:
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+    with client.stream("GET", source.url, headers=headers) as response:
+        meta = FetchResult(
+            source.name,
+            status=response.status_code,
+            body=None,
+            content_type=response.headers.get("content-type"),
+            etag=response.headers.get("etag") or known.etag,
+            last_modified=response.headers.get("last-modified") or known.last_modified,
+            final_url=str(response.url),
+            permanent_redirect=_permanent_redirect(response),
+        )
+        if response.status_code == 304:
+            return meta
+        if response.status_code >= 400:
+            return dataclasses.replace(
+                meta,
+                error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        declared = response.headers.get("content-length", "")
+        encoding = response.headers.get("content-encoding", "")
+        if declared.isdigit() and not encoding and int(declared) > settings.max_bytes:
+            raise _TooBig
+        inflater = _Inflater(encoding, settings.max_bytes)
+        for chunk in response.iter_raw(_CHUNK):
+            inflater.feed(chunk)
+            if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
+                raise _Deadline
+        body = _ungzip_file(inflater.body(), settings.max_bytes)
+    return _unless_same(meta, body, known, force)
+
+
+def _read_file(source: Source, known: Validators, settings: Settings, force: bool) -> FetchResult:
+    path = Path(unquote(urlsplit(source.url).path))
+    with path.open("rb") as handle:
+        body = handle.read(settings.max_bytes + 1)
+    if len(body) > settings.max_bytes:
+        raise _TooBig
+    meta = FetchResult(source.name, status=None, body=None)
+    return _unless_same(meta, _ungzip_file(body, settings.max_bytes), known, force)
+
+
+def _unless_same(meta: FetchResult, body: bytes, known: Validators, force: bool) -> FetchResult:
+    """A body identical to the last one is not modified, whatever the server said."""
+    digest = body_hash(body)
+    if digest == known.body_hash and not force:
+        return dataclasses.replace(meta, body_hash=digest)
+    return dataclasses.replace(meta, body=body, body_hash=digest)
+
+
+def _permanent_redirect(response: httpx.Response) -> str | None:
+    if response.history and all(hop.status_code in (301, 308) for hop in response.history):
+        return str(response.url)
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _transport_message(exc: httpx.HTTPError) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        lowered = text.lower()
+        if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+            return "cannot resolve the host name"
+        if "refused" in lowered:
+            return "connection refused"
+        return f"cannot connect: {text}"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"unsupported URL: {text}"
+    return f"{type(exc).__name__}: {text}"

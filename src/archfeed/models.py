@@ -1,0 +1,155 @@
+"""The frozen dataclasses that cross module boundaries.
+
+Owns: the shapes of settings, sources, fetched bodies, parsed entries, stored entries, per-source
+reports and list filters. Never does I/O, never imports anything outside the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path | None = None
+    excerpt: int = 150
+    concurrency: int = 16
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str  # an http(s) URL, or a file:// URL already resolved to an absolute path
+    topics: tuple[str, ...] = ()
+    lang: str | None = None
+    enabled: bool = True
+    position: int = 0  # order in the config: breaks ties between copies of one article
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    name: str
+    keywords: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[Source, ...] = ()
+    topics: tuple[TopicRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a previous fetch told us about a source, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    source: str
+    status: int | None  # HTTP status; None for local files and transport failures
+    body: bytes | None  # None when not modified or failed
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    permanent_redirect: str | None = None  # where a 301/308 pointed, to tell the user
+    error: str | None = None
+    retry_after: float | None = None  # seconds, from a 429/503
+    body_hash: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.error is None and self.body is None
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    key: str  # identity within its source: guid/id, else link, else a hash of title and date
+    url: str | None
+    title: str
+    text: str  # plain text of the content (or summary), whole
+    author: str | None
+    published: datetime | None  # UTC
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    language: str | None  # as declared by the feed
+    entries: tuple[ParsedEntry, ...]
+    warning: str | None = None  # the feed was ill-formed but something could be read
+
+
+@dataclass(frozen=True)
+class Classified:
+    lang: str
+    lang_source: str  # "config", "declared", "detected"
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    source: str
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    status: int | None = None
+    warning: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Copy:
+    source: str
+    url: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    id: str
+    source: str
+    title: str
+    url: str | None
+    text: str
+    author: str | None
+    published: datetime
+    first_seen: datetime
+    lang: str
+    topics: tuple[str, ...]
+    also_at: tuple[Copy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filter:
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+    limit: int | None = None
+    all_copies: bool = False

@@ -1,0 +1,129 @@
+"""The only rich code, and every output format: table, plain, JSON, JSON lines; fetch reports and
+the progress bar.
+
+Owns: how entries and reports look. Feed text always goes into rich as `Text` objects, never as
+markup, so `[bold]` in a title prints literally. Never reads the database or the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any
+
+from archfeed.models import SourceReport, StoredEntry
+from archfeed.text import excerpt, iso
+
+FORMATS = ("table", "plain", "json", "jsonl")
+
+
+def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
+    """The JSON contract of DESIGN §2: exactly these keys, in this order."""
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "url": entry.url,
+        "source": entry.source,
+        "published": iso(entry.published),
+        "first_seen": iso(entry.first_seen),
+        "lang": entry.lang,
+        "topics": sorted(entry.topics),
+        "excerpt": excerpt(entry.text, excerpt_chars),
+        "author": entry.author,
+        "also_at": [{"source": c.source, "url": c.url, "title": c.title} for c in entry.also_at],
+    }
+
+
+def write_entries(
+    entries: Sequence[StoredEntry], fmt: str, excerpt_chars: int, out: IO[str], width: int | None = None
+) -> None:
+    if fmt == "json":
+        json.dump([entry_object(e, excerpt_chars) for e in entries], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt == "jsonl":
+        for entry in entries:
+            out.write(json.dumps(entry_object(entry, excerpt_chars), ensure_ascii=False) + "\n")
+    elif fmt == "plain":
+        for entry in entries:
+            fields = (iso(entry.published), entry.source, entry.lang, entry.title, entry.url or "")
+            out.write("\t".join(fields) + "\n")
+    else:
+        _table(entries, excerpt_chars, out, width)
+
+
+def _console(out: IO[str], width: int | None = None) -> Any:
+    from rich.console import Console
+
+    # NO_COLOR is honoured by rich itself; highlight=False keeps rich from colouring numbers and
+    # URLs inside feed text as if they were code
+    return Console(file=out, highlight=False, emoji=False, markup=False, width=width,
+                   force_terminal=None, no_color="NO_COLOR" in os.environ or None)
+
+
+def _table(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], width: int | None) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("date", no_wrap=True, style="cyan")
+    table.add_column("source", style="magenta", max_width=22, overflow="ellipsis", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("topics", style="green", max_width=20, overflow="fold")
+    table.add_column("title", ratio=1)
+    for entry in entries:
+        body = Text(entry.title, style="bold")
+        summary = excerpt(entry.text, excerpt_chars)
+        if summary:
+            body.append("\n")
+            body.append(summary, style="dim")
+        table.add_row(
+            Text(entry.published.strftime("%Y-%m-%d %H:%M")),
+            Text(entry.source),
+            Text(entry.lang),
+            Text(", ".join(entry.topics)),
+            body,
+        )
+    _console(out, width).print(table)
+
+
+def report_line(report: SourceReport) -> str:
+    if report.error:
+        return f"{report.source}: failed: {report.error}"
+    if report.not_modified:
+        return f"{report.source}: not modified"
+    line = f"{report.source}: {report.new} new, {report.updated} updated"
+    if report.duplicates:
+        line += f", {report.duplicates} duplicates"
+    if report.warning:
+        line += f" (warning: {report.warning})"
+    return line
+
+
+def total_line(reports: Sequence[SourceReport]) -> str:
+    new = sum(r.new for r in reports)
+    updated = sum(r.updated for r in reports)
+    duplicates = sum(r.duplicates for r in reports)
+    unchanged = sum(r.not_modified for r in reports)
+    failed = sum(r.failed for r in reports)
+    return (f"total: {len(reports)} sources, {new} new, {updated} updated, {duplicates} duplicates, "
+            f"{unchanged} not modified, {failed} failed")
+
+
+@contextmanager
+def progress(total: int, enabled: bool) -> Iterator[Any]:
+    """A progress bar on stderr, or a no-op: `advance(description)` either way."""
+    if not enabled:
+        yield lambda _description="": None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True, highlight=False, markup=False)
+    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}", markup=False))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda description="": bar.update(task, advance=1, description=description)

@@ -1,0 +1,116 @@
+"""Pure text functions: HTML to plain text, control-character stripping, excerpts, slugs, times.
+
+Owns: every transformation of untrusted feed text into inert plain text, and the parsing of
+durations and dates typed by the user. Never does I/O and imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+# Characters that can steer a terminal or reorder what a reader sees: C0/C1 controls (ESC starts
+# ANSI and OSC sequences, BEL rings), bidi embeddings/overrides/isolates, invisible zero-width
+# characters, and Unicode tag characters. ZWJ/ZWNJ stay: scripts and emoji need them.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_SPACE = re.compile(r"\s+")
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul".split()
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+
+
+def clean(text: str) -> str:
+    """Remove unsafe characters and collapse whitespace to single spaces."""
+    return _SPACE.sub(" ", _UNSAFE.sub("", text)).strip()
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
+    if "<" not in html and "&" not in html:
+        return clean(html)
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return clean("".join(parser.parts))
+
+
+def excerpt(text: str, limit: int) -> str:
+    """Cut text to at most `limit` characters, at a word boundary when one is near, ending in …."""
+    if limit <= 0 or len(text) <= limit:
+        return text if limit > 0 else ""
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:  # a boundary near the end; otherwise cut mid-word rather than lose much
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+_SLUG_JUNK = re.compile(r"[^\w]+")
+
+
+def slugify(label: str) -> str:
+    """`#Micro Services` → `micro-services`; letters of every script are kept."""
+    return _SLUG_JUNK.sub("-", clean(label).lower()).replace("_", "-").strip("-")
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta | None:
+    """`90m`, `36h`, `7d`, `2w` → a timedelta; anything else → None."""
+    match = _DURATION.match(value)
+    if not match:
+        return None
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+
+def parse_when(value: str, now: datetime) -> datetime | None:
+    """A user's time: ISO date or date-time (UTC unless it says otherwise), or a duration back
+    from `now`. None when it is neither."""
+    delta = parse_duration(value)
+    if delta is not None:
+        return now - delta
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def iso(when: datetime) -> str:
+    """UTC ISO 8601 with a `Z`, to the second."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

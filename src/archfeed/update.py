@@ -1,0 +1,93 @@
+"""The fetch pipeline: sources → fetch → parse → classify → store → one report per source.
+
+Owns: choosing which sources to fetch, skipping what did not change, and turning each source's
+outcome into a SourceReport. One source's failure is recorded and never stops the others. Never
+prints and holds no SQL, HTTP or feedparser code of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from archfeed.classify import classify
+from archfeed.errors import FeedError, UsageError
+from archfeed.fetch import fetch_all
+from archfeed.models import Config, FetchResult, ParsedFeed, Source, SourceReport
+from archfeed.parse import parse
+from archfeed.store import Change, Known, Store, entry_hash
+
+
+def select(config: Config, names: Sequence[str]) -> list[Source]:
+    """The enabled sources, or exactly the named ones (disabled or not)."""
+    if not names:
+        return [source for source in config.sources if source.enabled]
+    by_name = {source.name: source for source in config.sources}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise UsageError(
+            f"no source named {', '.join(repr(n) for n in unknown)} in {config.path}",
+            hint="'archfeed check' lists the source names",
+        )
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
+def run(
+    config: Config,
+    store: Store,
+    sources: Sequence[Source],
+    force: bool = False,
+    on_report: Callable[[SourceReport], None] | None = None,
+) -> list[SourceReport]:
+    by_name = {source.name: source for source in sources}
+    reports: list[SourceReport] = []
+    for result in fetch_all(sources, store.validators(), config.settings, force):
+        report = _ingest(config, store, by_name[result.source], result)
+        reports.append(report)
+        if on_report:
+            on_report(report)
+    order = {source.name: index for index, source in enumerate(sources)}
+    return sorted(reports, key=lambda report: order[report.source])
+
+
+def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -> SourceReport:
+    now = datetime.now(UTC).replace(microsecond=0)
+    if result.error:
+        store.record_failure(source.name, source.url, result, result.error, now)
+        return SourceReport(source.name, error=result.error, status=result.status)
+    if result.body is None:
+        store.save(source.name, source.url, result, (), {}, now)
+        return SourceReport(source.name, not_modified=True, status=result.status)
+    try:
+        feed = parse(result.body, result.content_type, result.final_url or source.url)
+    except FeedError as exc:
+        return _failed(store, source, result, exc.message, now)
+    except Exception as exc:  # noqa: BLE001 -- a parser crash on hostile input is that source's error
+        return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
+    known = store.known(source.name)
+    changes = _changes(config, source, feed, known)
+    new, updated = store.save(source.name, source.url, result, changes, known, now)
+    return SourceReport(source.name, new=new, updated=updated, status=result.status, warning=feed.warning)
+
+
+def _failed(store: Store, source: Source, result: FetchResult, error: str, now: datetime) -> SourceReport:
+    store.record_failure(source.name, source.url, result, error, now)
+    return SourceReport(source.name, error=error, status=result.status)
+
+
+def _changes(
+    config: Config, source: Source, feed: ParsedFeed, known: Mapping[str, Known]
+) -> list[Change]:
+    """New and changed entries only: an unchanged entry is neither classified nor written."""
+    seen: set[str] = set()
+    changes = []
+    for entry in feed.entries:
+        if entry.key in seen:  # the same item twice in one feed: the first one counts
+            continue
+        seen.add(entry.key)
+        digest = entry_hash(entry)
+        old = known.get(entry.key)
+        if old and old.content_hash == digest:
+            continue
+        changes.append(Change(entry, classify(entry, source, feed.language, config.topics), digest))
+    return changes
