@@ -22,12 +22,12 @@ from archfeed import __version__
 from archfeed.errors import ArchfeedError, ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from archfeed.models import Config, Filter
+    from archfeed.models import Config
     from archfeed.store import Store
 
 app = typer.Typer(
     name="archfeed",
-    help="Fetch RSS, Atom, RDF and JSON Feed sources into SQLite; read them as tables, text or JSON.",
+    help="Fetch RSS, Atom, RDF and JSON Feed sources into SQLite; read them as tables, text, JSON.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -76,17 +76,38 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", envvar="ARCHFEED_CONFIG", show_envvar=True, dir_okay=False,
-        help="Config file [default: ./feeds.toml if present, else the user config dir's]")] = None,
-    db: Annotated[Path | None, typer.Option(
-        "--db", envvar="ARCHFEED_DB", show_envvar=True, dir_okay=False,
-        help="Database file [default: [settings].db, else the user data dir's archfeed.db]")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors on stderr")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="ARCHFEED_CONFIG",
+            show_envvar=True,
+            dir_okay=False,
+            help="Config file [default: ./feeds.toml if present, else the user config dir's]",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="ARCHFEED_DB",
+            show_envvar=True,
+            dir_okay=False,
+            help="Database file [default: [settings].db, else the user data dir's archfeed.db]",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors on stderr")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors")] = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     global _debug  # noqa: PLW0603 -- read by main(), which runs outside any click context
     _debug = debug
@@ -102,15 +123,17 @@ def _state(ctx: typer.Context) -> State:
 @app.command()
 def init(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(
-        help="Where to write it [default: --config, else the user config dir's feeds.toml]")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write it [default: --config, else the user config dir's feeds.toml]"
+        ),
+    ] = None,
 ) -> None:
     """Write a commented starter feeds.toml; never overwrites an existing file."""
-    from platformdirs import user_config_path
+    from archfeed.config import user_config_file, write_starter
 
-    from archfeed.config import CONFIG_NAME, write_starter
-
-    target = path or _state(ctx).config_path or user_config_path("archfeed") / CONFIG_NAME
+    target = path or _state(ctx).config_path or user_config_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     write_starter(target)
     _state(ctx).say(f"wrote {target}; edit it, then run 'archfeed --config {target} fetch'")
@@ -124,16 +147,27 @@ def check(ctx: typer.Context) -> None:
         flags = "" if source.enabled else "\t(disabled)"
         topics = ",".join(source.topics) or "-"
         print(f"{source.name}\t{source.url}\t{source.lang or '-'}\t{topics}{flags}")
-    _state(ctx).say(f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules")
+    _state(ctx).say(
+        f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules"
+    )
 
 
 @app.command()
 def fetch(
     ctx: typer.Context,
-    source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help="Fetch only this source (repeatable); disabled ones too")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Ignore ETag, Last-Modified and unchanged bodies: fetch and parse everything")] = False,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", "-s", help="Fetch only this source (repeatable); disabled ones too"
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Ignore ETag, Last-Modified and unchanged bodies: fetch and parse everything",
+        ),
+    ] = False,
 ) -> None:
     """Fetch the enabled sources (or the named ones) and store their entries."""
     from archfeed import render, update
@@ -163,15 +197,28 @@ _FORMAT_HELP = "table, plain, json or jsonl [default: table on a terminal, else 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable)")] = None,
-    since: Annotated[str | None, typer.Option(help="From this ISO date/time, or a duration back: 90m, 36h, 7d, 2w")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this ISO date/time, or a duration back")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable)")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="From this ISO date/time, or a duration back: 90m, 36h, 7d, 2w"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Before this ISO date/time, or a duration back")
+    ] = None,
     search: Annotated[str | None, typer.Option(help="Full-text search over title and text")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
-    excerpt: Annotated[int | None, typer.Option(
-        min=0, help="Excerpt length in characters [default: [settings].excerpt, 150]")] = None,
-    limit: Annotated[int | None, typer.Option(
-        min=0, help="At most N entries; 0 for all [default: 50 in a table, all otherwise]")] = None,
+    excerpt: Annotated[
+        int | None,
+        typer.Option(min=0, help="Excerpt length in characters [default: [settings].excerpt, 150]"),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="At most N entries; 0 for all [default: 50 in a table, all otherwise]"
+        ),
+    ] = None,
 ) -> None:
     """The entries, newest first."""
     from archfeed import render
@@ -183,8 +230,11 @@ def list_(
     if limit is None:
         limit = 50 if chosen == "table" else 0
     where = Filter(
-        sources=tuple(source or ()), since=_when(since, "--since"), until=_when(until, "--until"),
-        search=search, limit=limit or None,
+        sources=tuple(source or ()),
+        since=_when(since, "--since"),
+        until=_when(until, "--until"),
+        search=search,
+        limit=limit or None,
     )
     chars = config.settings.excerpt if excerpt is None else excerpt
     store = state.store(config)
@@ -208,8 +258,10 @@ def _when(value: str | None, option: str) -> datetime | None:
         return None
     when = parse_when(value, datetime.now(UTC))
     if when is None:
-        raise UsageError(f"{option} {value!r} is neither a date nor a duration",
-                         hint="use an ISO date like 2026-01-31 or 2026-01-31T08:00, or 90m, 36h, 7d, 2w")
+        raise UsageError(
+            f"{option} {value!r} is neither a date nor a duration",
+            hint="use an ISO date like 2026-01-31 or 2026-01-31T08:00, or 90m, 36h, 7d, 2w",
+        )
     return when
 
 
@@ -247,7 +299,9 @@ def main() -> None:
     except Exception as exc:
         if _debug:
             raise
-        _fail(f"unexpected {type(exc).__name__}: {exc}",
-              "this is a bug in archfeed; run again with --debug and report the traceback",
-              ExitCode.ERROR)
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "this is a bug in archfeed; run again with --debug and report the traceback",
+            ExitCode.ERROR,
+        )
     sys.exit(code if isinstance(code, int) else 0)

@@ -58,7 +58,9 @@ class _Inflater:
     def feed(self, chunk: bytes) -> None:
         if self._deflate and self._zlib is None and chunk:
             # "deflate" is zlib-wrapped by the standard and raw by many servers: look at the header
-            wrapped = len(chunk) >= 2 and chunk[0] & 0x0F == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+            wrapped = (
+                len(chunk) >= 2 and chunk[0] & 0x0F == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+            )
             self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         if self._zlib is None:
             self._keep(chunk)
@@ -107,7 +109,11 @@ def fetch_all(
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
     with (
         httpx.Client(
-            headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": _ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
@@ -116,7 +122,14 @@ def fetch_all(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool,
     ):
         futures = [
-            pool.submit(fetch_one, client, source, validators.get(source.name, Validators()), settings, force)
+            pool.submit(
+                fetch_one,
+                client,
+                source,
+                validators.get(source.name, Validators()),
+                settings,
+                force,
+            )
             for source in todo
         ]
         for future in as_completed(futures):
@@ -133,9 +146,13 @@ def fetch_one(
         else:
             result = _read_file(source, known, settings, force)
     except _TooBig:
-        result = FetchResult(source.name, None, None, error=f"larger than max_bytes ({settings.max_bytes:,} bytes)")
+        result = FetchResult(
+            source.name, None, None, error=f"larger than max_bytes ({settings.max_bytes:,} bytes)"
+        )
     except (_Deadline, httpx.TimeoutException):
-        result = FetchResult(source.name, None, None, error=f"timed out after {settings.timeout:g} s")
+        result = FetchResult(
+            source.name, None, None, error=f"timed out after {settings.timeout:g} s"
+        )
     except httpx.TooManyRedirects:
         result = FetchResult(source.name, None, None, error=f"more than {MAX_REDIRECTS} redirects")
     except httpx.HTTPError as exc:
@@ -227,7 +244,11 @@ def _transport_message(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         lowered = text.lower()
-        if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+        if (
+            "name or service not known" in lowered
+            or "nodename nor servname" in lowered
+            or "getaddrinfo" in lowered
+        ):
             return "cannot resolve the host name"
         if "refused" in lowered:
             return "connection refused"

@@ -62,7 +62,11 @@ def _xml_entry(item: Any, base_url: str) -> ParsedEntry:
     url = _safe_url(item.get("link"), base_url)
     text = _best_text(item)
     when = next(
-        (item[key] for key in ("published_parsed", "updated_parsed", "created_parsed") if item.get(key)),
+        (
+            item[key]
+            for key in ("published_parsed", "updated_parsed", "created_parsed")
+            if item.get(key)
+        ),
         None,
     )
     published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
@@ -114,12 +118,18 @@ def _parse_json(body: bytes, base_url: str) -> ParsedFeed:
 def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
     url = _safe_url(item.get("url") or item.get("external_url"), base_url)
     html = item.get("content_html")
-    text = html_to_text(html) if isinstance(html, str) and html else clean(str(item.get("content_text") or ""))
+    text = (
+        html_to_text(html)
+        if isinstance(html, str) and html
+        else clean(str(item.get("content_text") or ""))
+    )
     if not text and isinstance(item.get("summary"), str):
         text = clean(item["summary"])
     raw_date = item.get("date_published") or item.get("date_modified")
     title = clean(str(item.get("title") or ""))
-    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    authors = item.get("authors") or (
+        [item["author"]] if isinstance(item.get("author"), dict) else []
+    )
     names = [clean(str(a.get("name", ""))) for a in authors if isinstance(a, dict)]
     raw_id = item.get("id")
     return ParsedEntry(

@@ -37,10 +37,16 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
 
 
 def write_entries(
-    entries: Sequence[StoredEntry], fmt: str, excerpt_chars: int, out: IO[str], width: int | None = None
+    entries: Sequence[StoredEntry],
+    fmt: str,
+    excerpt_chars: int,
+    out: IO[str],
+    width: int | None = None,
 ) -> None:
     if fmt == "json":
-        json.dump([entry_object(e, excerpt_chars) for e in entries], out, ensure_ascii=False, indent=2)
+        json.dump(
+            [entry_object(e, excerpt_chars) for e in entries], out, ensure_ascii=False, indent=2
+        )
         out.write("\n")
     elif fmt == "jsonl":
         for entry in entries:
@@ -58,11 +64,20 @@ def _console(out: IO[str], width: int | None = None) -> Any:
 
     # NO_COLOR is honoured by rich itself; highlight=False keeps rich from colouring numbers and
     # URLs inside feed text as if they were code
-    return Console(file=out, highlight=False, emoji=False, markup=False, width=width,
-                   force_terminal=None, no_color="NO_COLOR" in os.environ or None)
+    return Console(
+        file=out,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=width,
+        force_terminal=None,
+        no_color="NO_COLOR" in os.environ or None,
+    )
 
 
-def _table(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], width: int | None) -> None:
+def _table(
+    entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], width: int | None
+) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -108,8 +123,10 @@ def total_line(reports: Sequence[SourceReport]) -> str:
     duplicates = sum(r.duplicates for r in reports)
     unchanged = sum(r.not_modified for r in reports)
     failed = sum(r.failed for r in reports)
-    return (f"total: {len(reports)} sources, {new} new, {updated} updated, {duplicates} duplicates, "
-            f"{unchanged} not modified, {failed} failed")
+    return (
+        f"total: {len(reports)} sources, {new} new, {updated} updated, {duplicates} duplicates, "
+        f"{unchanged} not modified, {failed} failed"
+    )
 
 
 @contextmanager
@@ -122,8 +139,13 @@ def progress(total: int, enabled: bool) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, highlight=False, markup=False)
-    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.description}", markup=False))
+    columns = (
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", markup=False),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("", total=total)
         yield lambda description="": bar.update(task, advance=1, description=description)

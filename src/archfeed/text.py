@@ -73,7 +73,9 @@ def excerpt(text: str, limit: int) -> str:
         return text if limit > 0 else ""
     cut = text[: limit - 1]
     space = cut.rfind(" ")
-    if space >= limit * 0.6:  # a boundary near the end; otherwise cut mid-word rather than lose much
+    if (
+        space >= limit * 0.6
+    ):  # a boundary near the end; otherwise cut mid-word rather than lose much
         cut = cut[:space]
     return cut.rstrip(" ,;:.-–—") + "…"
 

@@ -62,15 +62,19 @@ def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -
         feed = parse(result.body, result.content_type, result.final_url or source.url)
     except FeedError as exc:
         return _failed(store, source, result, exc.message, now)
-    except Exception as exc:  # noqa: BLE001 -- a parser crash on hostile input is that source's error
+    except Exception as exc:
         return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
     known = store.known(source.name)
     changes = _changes(config, source, feed, known)
     new, updated = store.save(source.name, source.url, result, changes, known, now)
-    return SourceReport(source.name, new=new, updated=updated, status=result.status, warning=feed.warning)
+    return SourceReport(
+        source.name, new=new, updated=updated, status=result.status, warning=feed.warning
+    )
 
 
-def _failed(store: Store, source: Source, result: FetchResult, error: str, now: datetime) -> SourceReport:
+def _failed(
+    store: Store, source: Source, result: FetchResult, error: str, now: datetime
+) -> SourceReport:
     store.record_failure(source.name, source.url, result, error, now)
     return SourceReport(source.name, error=error, status=result.status)
 

@@ -6,7 +6,6 @@ messages that name the file, line and key. Never touches the network or the data
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from importlib import resources
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archfeed.config.checker import Checker
 from archfeed.errors import ConfigError
 from archfeed.models import Config, Settings, Source, TopicRule
 from archfeed.text import slugify
@@ -27,13 +27,15 @@ _TOPIC_KEYS = ("keywords", "categories")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
 
-def default_config_path() -> Path:
-    local = Path(CONFIG_NAME)
-    if local.is_file():
-        return local
+def user_config_file() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path("archfeed") / CONFIG_NAME
+
+
+def default_config_path() -> Path:
+    local = Path(CONFIG_NAME)
+    return local if local.is_file() else user_config_file()
 
 
 def default_db_path() -> Path:
@@ -58,82 +60,6 @@ def write_starter(path: Path) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 
-class _Lines:
-    """Line numbers of tables and keys, which tomllib does not report."""
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
-    _KEY = re.compile(r"""^\s*([A-Za-z0-9_-]+|"[^"]*"|'[^']*')\s*=""")
-
-    def __init__(self, text: str) -> None:
-        self.tables: dict[tuple[str, ...], int] = {}
-        self.keys: dict[tuple[tuple[str, ...], str], int] = {}
-        table: tuple[str, ...] = ()
-        sources = 0
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                name = header.group(2).replace('"', "").replace("'", "")
-                if header.group(1) == "[[" and name == "source":
-                    sources += 1
-                    table = ("source", str(sources))
-                else:
-                    table = tuple(part.strip() for part in name.split("."))
-                self.tables.setdefault(table, number)
-            elif key := self._KEY.match(line):
-                self.keys.setdefault((table, key.group(1).strip("\"'")), number)
-
-    def of(self, table: tuple[str, ...], key: str | None = None) -> int | None:
-        if key is not None and (table, key) in self.keys:
-            return self.keys[(table, key)]
-        return self.tables.get(table)
-
-
-class _Checker:
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = _Lines(text)
-        self.problems: list[str] = []
-
-    def problem(self, where: str, table: tuple[str, ...], key: str | None, message: str) -> None:
-        line = self.lines.of(table, key)
-        at = f" (line {line})" if line else ""
-        self.problems.append(f"{self.path}: {message} in {where}{at}")
-
-    def known_keys(
-        self, where: str, table: tuple[str, ...], data: dict[str, Any], allowed: tuple[str, ...]
-    ) -> None:
-        for key in data:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                line = self.lines.of(table, key)
-                at = f" (line {line})" if line else ""
-                guess = f"; did you mean '{close[0]}'?" if close else ""
-                self.problems.append(
-                    f"{self.path}: unknown key '{key}' in {where}{at}{guess}"
-                )
-
-    def typed(
-        self, where: str, table: tuple[str, ...], data: dict[str, Any], key: str,
-        kinds: tuple[type, ...], what: str,
-    ) -> Any:
-        value = data.get(key)
-        if value is None:
-            return None
-        # bool is an int to Python, never to a user: `excerpt = true` is a mistake
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            self.problem(where, table, key, f"'{key}' must be {what}")
-            return None
-        return value
-
-    def strings(self, where: str, table: tuple[str, ...], data: dict[str, Any], key: str) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self.problem(where, table, key, f"'{key}' must be a list of strings")
-            return ()
-        return tuple(value)
-
-
 def load(path: Path) -> Config:
     """Read and validate a config file; every problem found is reported at once."""
     try:
@@ -148,12 +74,14 @@ def load(path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="check the quoting and brackets on that line") from None
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}", hint="check the quoting and brackets on that line"
+        ) from None
     return _validate(path, text, data)
 
 
 def _validate(path: Path, text: str, data: dict[str, Any]) -> Config:
-    check = _Checker(path, text)
+    check = Checker(path, text)
     check.known_keys("the file", (), data, _TOP_KEYS)
     settings = _settings(check, data.get("settings", {}), path)
     sources = _sources(check, data.get("source", []), path.parent)
@@ -162,13 +90,12 @@ def _validate(path: Path, text: str, data: dict[str, Any]) -> Config:
         count = len(check.problems)
         raise ConfigError(
             "\n".join(check.problems),
-            hint=f"{count} problem{'s' if count > 1 else ''} in the config; see DESIGN of feeds.toml "
-            "in the README",
+            hint=f"{count} problem(s) in the config; the README lists every key",
         )
     return Config(path=path, settings=settings, sources=sources, topics=topics)
 
 
-def _settings(check: _Checker, raw: Any, config_path: Path) -> Settings:
+def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
     table = ("settings",)
     where = "[settings]"
     if not isinstance(raw, dict):
@@ -181,8 +108,12 @@ def _settings(check: _Checker, raw: Any, config_path: Path) -> Settings:
     concurrency = check.typed(where, table, raw, "concurrency", (int,), "a whole number")
     timeout = check.typed(where, table, raw, "timeout", (int, float), "a number of seconds")
     max_bytes = check.typed(where, table, raw, "max_bytes", (int,), "a whole number of bytes")
-    for key, value, low in (("excerpt", excerpt, 0), ("concurrency", concurrency, 1),
-                            ("timeout", timeout, 0.001), ("max_bytes", max_bytes, 1)):
+    for key, value, low in (
+        ("excerpt", excerpt, 0),
+        ("concurrency", concurrency, 1),
+        ("timeout", timeout, 0.001),
+        ("max_bytes", max_bytes, 1),
+    ):
         if value is not None and value < low:
             check.problem(where, table, key, f"'{key}' must be at least {low}")
     languages = tuple(lang.lower() for lang in check.strings(where, table, raw, "languages"))
@@ -204,9 +135,11 @@ def _settings(check: _Checker, raw: Any, config_path: Path) -> Settings:
     )
 
 
-def _sources(check: _Checker, raw: Any, base: Path) -> tuple[Source, ...]:
+def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
     if not isinstance(raw, list):
-        check.problem("the file", ("source",), None, "'source' must be written as [[source]] tables")
+        check.problem(
+            "the file", ("source",), None, "'source' must be written as [[source]] tables"
+        )
         return ()
     sources: list[Source] = []
     names: dict[str, int] = {}
@@ -222,24 +155,38 @@ def _sources(check: _Checker, raw: Any, base: Path) -> tuple[Source, ...]:
             continue
         resolved = _resolve_url(url, base)
         if resolved is None:
-            check.problem(where, table, "url", f"'{url}' is not an http(s) URL, file:// URL or path")
+            check.problem(
+                where, table, "url", f"'{url}' is not an http(s) URL, file:// URL or path"
+            )
             continue
         name = check.typed(where, table, item, "name", (str,), "a string") or _derive_name(resolved)
         lang = check.typed(where, table, item, "lang", (str,), "a language code")
         if lang is not None and not _LANG.match(lang.lower()):
             check.problem(where, table, "lang", f"'{lang}' is not an ISO 639-1 code")
         enabled = check.typed(where, table, item, "enabled", (bool,), "true or false")
-        topics = tuple(dict.fromkeys(filter(None, map(slugify, check.strings(where, table, item, "topics")))))
+        topics = tuple(
+            dict.fromkeys(filter(None, map(slugify, check.strings(where, table, item, "topics"))))
+        )
         if name in names:
-            check.problem(where, table, "name", f"duplicate name '{name}' (also [[source]] #{names[name]})")
+            check.problem(
+                where, table, "name", f"duplicate name '{name}' (also [[source]] #{names[name]})"
+            )
         if resolved in urls:
-            check.problem(where, table, "url", f"duplicate url '{url}' (also [[source]] #{urls[resolved]})")
+            check.problem(
+                where, table, "url", f"duplicate url '{url}' (also [[source]] #{urls[resolved]})"
+            )
         names.setdefault(name, number)
         urls.setdefault(resolved, number)
-        sources.append(Source(
-            name=name, url=resolved, topics=topics, lang=lang.lower() if lang else None,
-            enabled=enabled is not False, position=number,
-        ))
+        sources.append(
+            Source(
+                name=name,
+                url=resolved,
+                topics=topics,
+                lang=lang.lower() if lang else None,
+                enabled=enabled is not False,
+                position=number,
+            )
+        )
     return tuple(sources)
 
 
@@ -267,9 +214,11 @@ def _derive_name(url: str) -> str:
     return slugify(f"{host} {path}")[:60] or "source"
 
 
-def _topics(check: _Checker, raw: Any) -> tuple[TopicRule, ...]:
+def _topics(check: Checker, raw: Any) -> tuple[TopicRule, ...]:
     if not isinstance(raw, dict):
-        check.problem("the file", ("topics",), None, "'topics' must be written as [topics.NAME] tables")
+        check.problem(
+            "the file", ("topics",), None, "'topics' must be written as [topics.NAME] tables"
+        )
         return ()
     rules: list[TopicRule] = []
     for name, item in raw.items():
@@ -283,9 +232,15 @@ def _topics(check: _Checker, raw: Any) -> tuple[TopicRule, ...]:
         if not slug:
             check.problem(where, table, None, f"'{name}' is not a usable topic name")
             continue
-        rules.append(TopicRule(
-            name=slug,
-            keywords=tuple(word.lower() for word in check.strings(where, table, item, "keywords")),
-            categories=tuple(slugify(cat) for cat in check.strings(where, table, item, "categories")),
-        ))
+        rules.append(
+            TopicRule(
+                name=slug,
+                keywords=tuple(
+                    word.lower() for word in check.strings(where, table, item, "keywords")
+                ),
+                categories=tuple(
+                    slugify(cat) for cat in check.strings(where, table, item, "categories")
+                ),
+            )
+        )
     return tuple(rules)

@@ -32,7 +32,7 @@ from archfeed.text import iso
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
-_APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
+APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
 
 def entry_id(source: str, key: str) -> str:
@@ -42,8 +42,14 @@ def entry_id(source: str, key: str) -> str:
 
 def entry_hash(entry: ParsedEntry) -> str:
     """What makes an entry 'changed': any user-visible field."""
-    parts = (entry.title, entry.text, entry.url or "", entry.author or "",
-             "\x1f".join(entry.categories), iso(entry.published) if entry.published else "")
+    parts = (
+        entry.title,
+        entry.text,
+        entry.url or "",
+        entry.author or "",
+        "\x1f".join(entry.categories),
+        iso(entry.published) if entry.published else "",
+    )
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -72,8 +78,10 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the database {path}: {exc}",
-                             hint="is it an archfeed database? pass another with --db") from None
+            raise StoreError(
+                f"cannot open the database {path}: {exc}",
+                hint="is it an archfeed database? pass another with --db",
+            ) from None
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
 
@@ -87,21 +95,22 @@ class Store:
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer archfeed (schema {version})",
-                             hint="upgrade archfeed")
+            raise StoreError(
+                f"{self.path} was written by a newer archfeed (schema {version})",
+                hint="upgrade archfeed",
+            )
         app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if version == 0 and tables and app_id != _APP_ID:
-            raise StoreError(f"{self.path} is a SQLite database but not archfeed's",
-                             hint="pass another path with --db")
-        import sqlite_utils
+        if version == 0 and tables and app_id != APP_ID:
+            raise StoreError(
+                f"{self.path} is a SQLite database but not archfeed's",
+                hint="pass another path with --db",
+            )
+        from archfeed.store.schema import migrate
 
-        db = sqlite_utils.Database(self.conn)
         with self._transaction():
-            for step in range(version, SCHEMA_VERSION):
-                _MIGRATIONS[step](db)
-            self.conn.execute(f"PRAGMA application_id = {_APP_ID}")
-            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            migrate(self.conn, version, SCHEMA_VERSION)
+            self.conn.execute(f"PRAGMA application_id = {APP_ID}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -121,11 +130,14 @@ class Store:
 
     def known(self, source: str) -> dict[str, Known]:
         rows = self.conn.execute(
-            "SELECT key, content_hash, first_seen, published FROM entries WHERE source = ?", (source,)
+            "SELECT key, content_hash, first_seen, published FROM entries WHERE source = ?",
+            (source,),
         )
         return {key: Known(digest, first, published) for key, digest, first, published in rows}
 
-    def record_failure(self, name: str, url: str, result: FetchResult, error: str, now: datetime) -> None:
+    def record_failure(
+        self, name: str, url: str, result: FetchResult, error: str, now: datetime
+    ) -> None:
         with self._transaction() as conn:
             self._touch(conn, name, url, now)
             conn.execute(
@@ -135,8 +147,13 @@ class Store:
             )
 
     def save(
-        self, name: str, url: str, result: FetchResult, changes: Sequence[Change],
-        known: dict[str, Known], now: datetime,
+        self,
+        name: str,
+        url: str,
+        result: FetchResult,
+        changes: Sequence[Change],
+        known: dict[str, Known],
+        now: datetime,
     ) -> tuple[int, int]:
         """Write one source's new and changed entries and its fetch state in one transaction.
         Returns (new, updated)."""
@@ -147,9 +164,19 @@ class Store:
             old = known.get(entry.key)
             first_seen = old.first_seen if old else stamp
             published = _published(entry.published, now, first_seen, old)
-            row = (entry.url, entry.title, entry.text, entry.author, published, stamp,
-                   cls.lang, cls.lang_source, json.dumps(sorted(cls.topics), ensure_ascii=False),
-                   json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash)
+            row = (
+                entry.url,
+                entry.title,
+                entry.text,
+                entry.author,
+                published,
+                stamp,
+                cls.lang,
+                cls.lang_source,
+                json.dumps(sorted(cls.topics), ensure_ascii=False),
+                json.dumps(list(entry.categories), ensure_ascii=False),
+                change.content_hash,
+            )
             if old:
                 updates.append((*row, entry_id(name, entry.key)))
             else:
@@ -159,24 +186,40 @@ class Store:
             conn.executemany(
                 "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
                 "published, updated, lang, lang_source, topics, categories, content_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
             conn.executemany(
                 "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
                 "updated = ?, lang = ?, lang_source = ?, topics = ?, categories = ?, "
-                "content_hash = ? WHERE id = ?", updates)
+                "content_hash = ? WHERE id = ?",
+                updates,
+            )
             conn.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
                 "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
                 "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
-                (result.etag, result.last_modified, result.body_hash, stamp, result.status,
-                 result.permanent_redirect, bool(inserts), stamp, name))
+                (
+                    result.etag,
+                    result.last_modified,
+                    result.body_hash,
+                    stamp,
+                    result.status,
+                    result.permanent_redirect,
+                    bool(inserts),
+                    stamp,
+                    name,
+                ),
+            )
         return len(inserts), len(updates)
 
     @staticmethod
     def _touch(conn: sqlite3.Connection, name: str, url: str, now: datetime) -> None:
         conn.execute(
             "INSERT INTO sources (name, url, added) VALUES (?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET url = excluded.url", (name, url, iso(now)))
+            "ON CONFLICT(name) DO UPDATE SET url = excluded.url",
+            (name, url, iso(now)),
+        )
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -185,8 +228,11 @@ class Store:
         a list of excerpts does not read whole articles."""
         text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
         clauses, params = _where(where)
-        sql = (f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics "
-               f"FROM entries {clauses} ORDER BY published DESC, id")
+        # only fixed SQL and placeholders are interpolated: the values travel as parameters
+        sql = (
+            f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics "  # noqa: S608
+            f"FROM entries {clauses} ORDER BY published DESC, id"
+        )
         if where.limit:
             sql += f" LIMIT {int(where.limit)}"
         return [_stored(row) for row in self.conn.execute(sql, params)]
@@ -233,38 +279,14 @@ def _when(value: str) -> datetime:
 def _stored(row: tuple[object, ...]) -> StoredEntry:
     id_, source, title, url, text, author, published, first_seen, lang, topics = row
     return StoredEntry(
-        id=str(id_), source=str(source), title=str(title), url=url if isinstance(url, str) else None,
-        text=str(text), author=author if isinstance(author, str) else None,
-        published=_when(str(published)), first_seen=_when(str(first_seen)), lang=str(lang),
+        id=str(id_),
+        source=str(source),
+        title=str(title),
+        url=url if isinstance(url, str) else None,
+        text=str(text),
+        author=author if isinstance(author, str) else None,
+        published=_when(str(published)),
+        first_seen=_when(str(first_seen)),
+        lang=str(lang),
         topics=tuple(json.loads(str(topics))),
     )
-
-
-def _schema_v1(db: object) -> None:
-    import sqlite_utils
-
-    assert isinstance(db, sqlite_utils.Database)
-    db["sources"].create({
-        "name": str, "url": str, "added": str, "etag": str, "last_modified": str,
-        "body_hash": str, "last_fetch": str, "last_status": int, "last_error": str,
-        "failures": int, "last_new": str, "moved_to": str,
-    }, pk="name", not_null={"url", "failures"}, defaults={"failures": 0})
-    # seq is the rowid the full-text index points at: an INTEGER PRIMARY KEY survives VACUUM
-    db["entries"].create({
-        "seq": int, "id": str, "source": str, "key": str, "url": str, "title": str, "text": str,
-        "author": str, "published": str, "first_seen": str, "updated": str, "lang": str,
-        "lang_source": str, "topics": str, "categories": str, "content_hash": str,
-    }, pk="seq", not_null={"id", "source", "key", "title", "text", "published", "first_seen",
-                           "updated", "lang", "topics", "categories", "content_hash"},
-        defaults={"lang": "und", "topics": "[]", "categories": "[]"})
-    entries = db["entries"]
-    assert isinstance(entries, sqlite_utils.db.Table)
-    entries.create_index(["id"], unique=True)
-    entries.create_index(["source", "key"], unique=True)
-    entries.create_index(["published", "id"], index_name="entries_newest")
-    entries.create_index(["source", "published"])
-    entries.create_index(["first_seen"])
-    entries.enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
-
-
-_MIGRATIONS = [_schema_v1]

@@ -1,0 +1,128 @@
+"""Shared helpers for the end-to-end tests: run the real CLI in a subprocess, in a sandbox.
+
+Every run gets HOME and the XDG directories pointed into tmp_path, a clean environment (no
+ARCHFEED_*, FORCE_COLOR or NO_COLOR leaking in from the developer's shell) and explicit --config
+and --db paths, so nothing ever touches the real home directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# The DESIGN §2 contract for every entry object of `list --format json`.
+ENTRY_KEYS = frozenset({
+    "id", "title", "url", "source", "published", "first_seen", "lang", "topics", "excerpt",
+    "author", "also_at",
+})
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str | None, int | None]:
+    """pytest-httpserver listens on 127.0.0.1 (not `localhost`, which may resolve to ::1 first)
+    on a free port."""
+    return ("127.0.0.1", 0)
+
+
+def _sandbox_env(home: Path) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # wide enough that a rich table never wraps a title in the middle of a token
+        "COLUMNS": "200",
+        "TERM": "dumb",
+    }
+    return env
+
+
+def toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+@dataclass
+class Cli:
+    """The archfeed command line as a user runs it, confined to one tmp_path."""
+
+    root: Path
+    config: Path
+    db: Path
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+
+    def write_config(self, sources: list[tuple[str, str]], settings: str = "", extra: str = "") -> Path:
+        """A feeds.toml with `sources` as (name, url-or-path) pairs and optional [settings] lines."""
+        lines = []
+        if settings:
+            lines += ["[settings]", settings.strip(), ""]
+        for name, url in sources:
+            lines += ["[[source]]", f"name = {toml_string(name)}", f"url = {toml_string(url)}", ""]
+        if extra:
+            lines.append(extra)
+        self.config.parent.mkdir(parents=True, exist_ok=True)
+        self.config.write_text("\n".join(lines), encoding="utf-8")
+        return self.config
+
+    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "archfeed", "--config", str(self.config), "--db", str(self.db),
+                   *args]
+        return subprocess.run(
+            command, capture_output=True, text=True, encoding="utf-8", env=self.env,
+            cwd=cwd or self.root, timeout=self.timeout, check=False,
+        )
+
+    def fetch(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run("fetch", *args)
+
+    def list_json(self, *args: str) -> list[dict[str, Any]]:
+        done = self.run("list", "--format", "json", *args)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        data = json.loads(done.stdout)
+        assert isinstance(data, list)
+        return data
+
+    def rows(self, sql: str = "SELECT count(*) FROM entries", params: tuple[object, ...] = ()) -> list[
+            tuple[Any, ...]]:
+        conn = sqlite3.connect(self.db)
+        try:
+            return list(conn.execute(sql, params))
+        finally:
+            conn.close()
+
+    def count(self) -> int:
+        return int(self.rows()[0][0])
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Cli(root=tmp_path, config=tmp_path / "feeds.toml", db=tmp_path / "archfeed.db",
+               env=_sandbox_env(home))
+
+
+def assert_no_traceback(done: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout, done.stdout
