@@ -18,8 +18,14 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def _archfeed(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    home = {"HOME": str(cwd), "XDG_CONFIG_HOME": str(cwd / "cfg"), "XDG_DATA_HOME": str(cwd / "data")}
+def _archfeed(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    home = {
+        "HOME": str(cwd),
+        "XDG_CONFIG_HOME": str(cwd / "cfg"),
+        "XDG_DATA_HOME": str(cwd / "data"),
+    }
     return subprocess.run(
         [sys.executable, "-m", "archfeed", *args],
         capture_output=True,
@@ -88,13 +94,19 @@ def test_misspelt_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[settings]\nexcerpt = "long"\n', "'excerpt' must be a whole number of characters in [settings] (line 2)"),
+        (
+            '[settings]\nexcerpt = "long"\n',
+            "'excerpt' must be a whole number of characters in [settings] (line 2)",
+        ),
         ("[settings]\nexcerpt = true\n", "'excerpt' must be a whole number"),
         ("[settings]\nconcurrency = 0\n", "'concurrency' must be at least 1"),
         ('[settings]\nlanguages = ["english"]\n', "'english' is not an ISO 639-1 code"),
         ('[[source]]\nname = "x"\n', "missing 'url' in [[source]] #1 (line 1)"),
         ('[[source]]\nurl = "ftp://x.example/f"\n', "is not an http(s) URL"),
-        ('[[source]]\nurl = "https://x.example/f"\nenabled = "yes"\n', "'enabled' must be true or false"),
+        (
+            '[[source]]\nurl = "https://x.example/f"\nenabled = "yes"\n',
+            "'enabled' must be true or false",
+        ),
         (
             '[[source]]\nname = "a"\nurl = "https://x.example/1"\n[[source]]\nname = "a"\nurl = "https://x.example/2"\n',
             "duplicate name 'a' (also [[source]] #1) in [[source]] #2 (line 5)",
@@ -103,7 +115,10 @@ def test_misspelt_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
             '[[source]]\nurl = "https://x.example/1"\n[[source]]\nurl = "https://x.example/1"\nname = "b"\n',
             "duplicate url",
         ),
-        ('[topics.db]\nkeyword = ["sql"]\n', "unknown key 'keyword' in [topics.db] (line 2); did you mean 'keywords'?"),
+        (
+            '[topics.db]\nkeyword = ["sql"]\n',
+            "unknown key 'keyword' in [topics.db] (line 2); did you mean 'keywords'?",
+        ),
         ("[setings]\n", "unknown key 'setings' in the file (line 1); did you mean 'settings'?"),
         ("[[source]\n", "invalid TOML"),
     ],
@@ -125,7 +140,10 @@ def test_check_exits_2_with_the_message_on_stderr(tmp_path: Path) -> None:
     done = _archfeed("check", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert "archfeed: error: feeds.toml: unknown key 'nmae' in [[source]] #1 (line 3); did you mean 'name'?" in done.stderr
+    assert (
+        "archfeed: error: feeds.toml: unknown key 'nmae' in [[source]] #1 (line 3); did you mean 'name'?"
+        in done.stderr
+    )
     assert "hint:" in done.stderr
     assert "Traceback" not in done.stderr
 

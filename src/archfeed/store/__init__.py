@@ -114,7 +114,15 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise StoreError(
+                f"the database {self.path} stayed locked for {BUSY_TIMEOUT_S:g} s",
+                hint="another archfeed fetch is probably running; try again when it ends",
+            ) from None
         try:
             yield self.conn
         except BaseException:

@@ -1,0 +1,126 @@
+"""parse(): bytes of a feed in, plain-text entries with identities out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from archfeed.errors import FeedError
+from archfeed.parse import parse
+
+BASE = "https://blog.example/feed.xml"
+
+
+def _rss(items: str, extra: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>{extra}'
+        f"<link>https://blog.example/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def test_rss_identity_falls_back_from_guid_to_link_to_a_hash() -> None:
+    feed = parse(
+        _rss(
+            "<item><title>A</title><guid isPermaLink='false'>id-1</guid><link>https://b.example/a</link></item>"
+            "<item><title>B</title><link>/posts/b</link></item>"
+            "<item><title>C</title><pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item>",
+            "<language>ru-RU</language>",
+        ),
+        "application/rss+xml",
+        BASE,
+    )
+    first, second, third = feed.entries
+    assert first.key == "id-1"
+    assert second.key == second.url == "https://blog.example/posts/b"
+    assert third.key.startswith("sha1:") and third.url is None
+    assert third.published == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    assert feed.language == "ru"
+
+
+def test_plain_text_titles_keep_their_angle_brackets_and_html_bodies_lose_tags() -> None:
+    feed = parse(
+        _rss(
+            "<item><title>Using &lt;div&gt; in 2024</title><guid>x</guid>"
+            "<description>&lt;p&gt;Hi &lt;b&gt;there&lt;/b&gt;&lt;script&gt;evil()&lt;/script&gt;&lt;/p&gt;</description>"
+            "<category>AppSec</category><category>AppSec</category></item>"
+        ),
+        None,
+        BASE,
+    )
+    (entry,) = feed.entries
+    assert entry.title == "Using <div> in 2024"
+    assert entry.text == "Hi there"
+    assert entry.categories == ("AppSec",)
+
+
+def test_unsafe_links_are_dropped() -> None:
+    feed = parse(
+        _rss("<item><title>x</title><guid>g</guid><link>javascript:alert(1)</link></item>"),
+        None,
+        BASE,
+    )
+    assert feed.entries[0].url is None
+
+
+def test_json_feed_1_1_and_1_0_are_mapped() -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "language": "de-DE",
+        "home_page_url": "https://j.example/",
+        "items": [
+            {
+                "id": 42,
+                "url": "/p/1",
+                "title": "Eins",
+                "content_html": "<p>Hallo <i>Welt</i></p>",
+                "date_published": "2024-02-03T04:05:06+01:00",
+                "authors": [{"name": "Ann"}, {"name": "Bo"}],
+                "tags": ["Go", "DB"],
+            },
+            {
+                "id": "",
+                "url": "https://j.example/p/2",
+                "content_text": "Only text, no title here at all",
+            },
+            {"id": "3", "title": "Old", "summary": "sum", "author": {"name": "Cy"}},
+        ],
+    }
+    feed = parse(json.dumps(doc).encode(), "application/feed+json", BASE)
+    one, two, three = feed.entries
+    assert (one.key, one.url, one.title, one.text) == (
+        "42",
+        "https://j.example/p/1",
+        "Eins",
+        "Hallo Welt",
+    )
+    assert one.published == datetime(2024, 2, 3, 3, 5, 6, tzinfo=UTC)
+    assert one.author == "Ann, Bo"
+    assert one.categories == ("Go", "DB")
+    assert two.key == "https://j.example/p/2"
+    assert two.title == "Only text, no title here at all"
+    assert (three.text, three.author) == ("sum", "Cy")
+    assert feed.language == "de"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty response"),
+        (b"  \n ", "empty response"),
+        (b'{"version": "1", "items": []}', "not a JSON Feed"),
+        (b'{"broken": ', "invalid JSON"),
+        (b"<html><body><h1>Hello</h1></body></html>", "not a feed"),
+    ],
+)
+def test_what_is_not_a_feed_is_a_feed_error(body: bytes, message: str) -> None:
+    with pytest.raises(FeedError, match=message):
+        parse(body, "text/html", BASE)
+
+
+def test_charset_from_content_type_is_used() -> None:
+    body = '<?xml version="1.0"?><rss version="2.0"><channel><title>Т</title><item><title>Привет, мир</title><guid>1</guid></item></channel></rss>'
+    feed = parse(body.encode("cp1251"), "application/rss+xml; charset=windows-1251", BASE)
+    assert feed.entries[0].title == "Привет, мир"
