@@ -124,3 +124,26 @@ def test_charset_from_content_type_is_used() -> None:
     body = '<?xml version="1.0"?><rss version="2.0"><channel><title>Т</title><item><title>Привет, мир</title><guid>1</guid></item></channel></rss>'
     feed = parse(body.encode("cp1251"), "application/rss+xml; charset=windows-1251", BASE)
     assert feed.entries[0].title == "Привет, мир"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le"])
+def test_utf16_without_a_byte_order_mark_is_read(codec: str) -> None:
+    body = '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>T</title><item><title>Grüße</title><guid>1</guid></item></channel></rss>'
+    feed = parse(body.encode(codec), None, BASE)
+    assert feed.entries[0].title == "Grüße"
+
+
+def test_untitled_undated_items_without_id_or_link_stay_apart() -> None:
+    feed = parse(
+        _rss(
+            "<item><description>first note</description></item><item><description>second note</description></item>"
+        ),
+        None,
+        BASE,
+    )
+    assert len({entry.key for entry in feed.entries}) == 2
+
+
+def test_json_feed_written_with_a_bare_version_is_still_read() -> None:
+    doc = {"version": "1.1", "items": [{"id": "a", "title": "T", "content_text": "x"}]}
+    assert parse(json.dumps(doc).encode(), None, BASE).entries[0].key == "a"

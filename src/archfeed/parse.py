@@ -11,6 +11,7 @@ import calendar
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from archfeed.text import clean, excerpt, html_to_text
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
+_DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
 
 
 def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
@@ -34,7 +36,24 @@ def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
         raise FeedError("empty response")
     if head in (b"{", b"["):
         return _parse_json(body, base_url)
+    utf8 = _utf16_without_bom(body)
+    if utf8 is not None:
+        return _parse_xml(utf8, None, base_url)
     return _parse_xml(body, content_type, base_url)
+
+
+def _utf16_without_bom(body: bytes) -> bytes | None:
+    """UTF-16 with no byte-order mark defeats expat and feedparser's sniffing, but its zero bytes
+    give it away: `<` is 00 3C in big-endian and 3C 00 in little-endian."""
+    if len(body) < 4:
+        return None
+    if body[0] == 0 and body[2] == 0 and body[1] and body[3]:
+        text = body.decode("utf-16-be", errors="replace")
+    elif body[1] == 0 and body[3] == 0 and body[0] and body[2]:
+        text = body.decode("utf-16-le", errors="replace")
+    else:
+        return None
+    return _DECLARED_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
 
 
 def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
@@ -72,7 +91,9 @@ def _xml_entry(item: Any, base_url: str) -> ParsedEntry:
     published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
     raw_title = _plain(item.get("title_detail")) or clean(item.get("title", ""))
     return ParsedEntry(
-        key=_identity(item.get("id"), url, raw_title, item.get("published") or item.get("updated")),
+        key=_identity(
+            item.get("id"), url, raw_title, item.get("published") or item.get("updated"), text
+        ),
         url=url,
         title=raw_title or _untitled(text, url),
         text=text,
@@ -101,11 +122,15 @@ def _parse_json(body: bytes, base_url: str) -> ParsedFeed:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FeedError(f"invalid JSON: {exc}") from None
-    if not isinstance(doc, dict) or "jsonfeed.org/version/" not in str(doc.get("version", "")):
-        raise FeedError("JSON but not a JSON Feed (no jsonfeed.org version)")
-    items = doc.get("items")
-    if not isinstance(items, list):
-        raise FeedError("JSON Feed without an 'items' list")
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(items, list)
+        or not _looks_like_json_feed(doc, items)
+    ):
+        raise FeedError(
+            "JSON, but not a JSON Feed (no jsonfeed.org version, no items with id or url)"
+        )
     feed_base = _safe_url(doc.get("home_page_url"), base_url) or base_url
     entries = tuple(_json_entry(item, feed_base) for item in items if isinstance(item, dict))
     return ParsedFeed(
@@ -113,6 +138,13 @@ def _parse_json(body: bytes, base_url: str) -> ParsedFeed:
         language=_language(doc.get("language")),
         entries=entries,
     )
+
+
+def _looks_like_json_feed(doc: dict[str, Any], items: list[Any]) -> bool:
+    """A jsonfeed.org version, or (for generators that write "1.1") items shaped like its items."""
+    if "jsonfeed.org/version/" in str(doc.get("version", "")):
+        return True
+    return bool(items) and all(isinstance(i, dict) and ("id" in i or "url" in i) for i in items)
 
 
 def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
@@ -133,7 +165,9 @@ def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
     names = [clean(str(a.get("name", ""))) for a in authors if isinstance(a, dict)]
     raw_id = item.get("id")
     return ParsedEntry(
-        key=_identity(str(raw_id) if raw_id not in (None, "") else None, url, title, raw_date),
+        key=_identity(
+            str(raw_id) if raw_id not in (None, "") else None, url, title, raw_date, text
+        ),
         url=url,
         title=title or _untitled(text, url),
         text=text,
@@ -143,14 +177,15 @@ def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
     )
 
 
-def _identity(guid: str | None, url: str | None, title: str, date: Any) -> str:
-    """DESIGN §4: the guid/id, else the link, else a hash of title and date."""
+def _identity(guid: str | None, url: str | None, title: str, date: Any, text: str) -> str:
+    """DESIGN §4: the guid/id, else the link, else a hash of title and date (and of the text when
+    there is neither, so that untitled undated items stay apart)."""
     if guid and guid.strip():
         return guid.strip()
     if url:
         return url
-    digest = hashlib.sha1(f"{title}\x00{date or ''}".encode(), usedforsecurity=False).hexdigest()
-    return f"sha1:{digest}"
+    basis = f"{title}\x00{date or ''}" if title or date else f"\x00\x00{text}"
+    return "sha1:" + hashlib.sha1(basis.encode(), usedforsecurity=False).hexdigest()
 
 
 def _rfc3339(value: Any) -> datetime | None:
