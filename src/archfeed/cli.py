@@ -240,6 +240,9 @@ def list_(
     store = state.store(config)
     entries = store.entries(where, text_chars=chars + 1)
     store.close()
+    if not entries and chosen == "table":
+        state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
+        return
     render.write_entries(entries, chosen, chars, sys.stdout)
 
 

@@ -86,7 +86,7 @@ def _table(
     table.add_column("date", no_wrap=True, style="cyan")
     table.add_column("source", style="magenta", max_width=22, overflow="ellipsis", no_wrap=True)
     table.add_column("lang", no_wrap=True)
-    table.add_column("topics", style="green", max_width=20, overflow="fold")
+    table.add_column("topics", style="green", max_width=24, overflow="ellipsis")
     table.add_column("title", ratio=1)
     for entry in entries:
         body = Text(entry.title, style="bold")
@@ -98,7 +98,7 @@ def _table(
             Text(entry.published.strftime("%Y-%m-%d %H:%M")),
             Text(entry.source),
             Text(entry.lang),
-            Text(", ".join(entry.topics)),
+            Text(" ".join(entry.topics)),
             body,
         )
     _console(out, width).print(table)

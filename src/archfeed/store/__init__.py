@@ -268,9 +268,10 @@ def _where(where: Filter) -> tuple[str, list[object]]:
 
 
 def _fts_query(text: str) -> str:
-    """Every word of the user's text, each quoted: FTS5 syntax in a search box is an error, not
-    a feature, for a reader typing `c++` or `node.js`."""
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    """Every word of the user's text, each quoted (FTS5 syntax in a search box is an error, not a
+    feature, for a reader typing `c++` or `node.js`) and matched as a prefix, so that `postgres`
+    finds "PostgreSQL" and `kube` finds "Kubernetes"."""
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in text.split())
 
 
 def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
