@@ -22,7 +22,7 @@ MIDDLE = {
     "render": {"rich"},
     "opml": set(),
 }
-TOP = {"update": set(), "cli": {"typer", "click"}}
+TOP = {"update": set(), "cli": {"typer"}}
 
 
 def _modules() -> list[Path]:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import click
 import typer
 
 from archfeed import __version__
@@ -184,8 +183,7 @@ def fetch(
         reports = update.run(config, store, chosen, force, on_report=lambda r: advance(r.source))
     store.close()
     for report in reports:
-        if report.failed or state.verbose or not report.not_modified:
-            state.say(render.report_line(report))
+        state.say(render.report_line(report, state.verbose))
     state.say(render.total_line(reports))
     if any(report.failed for report in reports):
         raise typer.Exit(ExitCode.PARTIAL)
@@ -283,23 +281,17 @@ def main() -> None:
         if _debug:
             raise
         _fail(exc.message, exc.hint, exc.exit_code)
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "archfeed"
-        _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), None, exc.exit_code)
-    except (KeyboardInterrupt, click.Abort):
-        print("archfeed: interrupted", file=sys.stderr)
-        sys.stderr.flush()
-        sys.stdout.flush()
-        # fetch threads may still wait on the network; what was written is already committed or
-        # rolled back, so there is nothing left to wait for
-        os._exit(ExitCode.INTERRUPTED)
+    except typer.Abort:
+        _interrupted()
+    except KeyboardInterrupt:
+        _interrupted()
     except BrokenPipeError:
         # the reader (head, less) went away: not an error; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(ExitCode.OK)
     except Exception as exc:
+        if _is_usage_error(exc):
+            _fail(exc.format_message(), _usage_hint(exc), ExitCode.USAGE)  # type: ignore[attr-defined]
         if _debug:
             raise
         _fail(
@@ -307,4 +299,26 @@ def main() -> None:
             "this is a bug in archfeed; run again with --debug and report the traceback",
             ExitCode.ERROR,
         )
+    if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into an exit code of 130
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's usage errors, whichever click: typer 0.29 carries its own copy of click, older
+    typers use the click package, so the class cannot be named here."""
+    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == ExitCode.USAGE
+
+
+def _usage_hint(exc: Exception) -> str:
+    ctx = getattr(exc, "ctx", None)
+    return f"see '{getattr(ctx, 'command_path', None) or 'archfeed'} --help'"
+
+
+def _interrupted() -> NoReturn:
+    print("archfeed: interrupted", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # fetch threads may still wait on the network; every transaction is already committed or
+    # rolled back, so nothing is left to wait for
+    os._exit(ExitCode.INTERRUPTED)

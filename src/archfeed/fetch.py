@@ -27,7 +27,6 @@ _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
-_CHUNK = 65_536
 
 
 class _TooBig(Exception):
@@ -107,33 +106,26 @@ def fetch_all(
         return
     workers = max(1, min(settings.concurrency, len(todo)))
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    with (
-        httpx.Client(
-            headers={
-                "User-Agent": USER_AGENT,
-                "Accept": _ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            },
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            limits=limits,
-        ) as client,
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool,
-    ):
+    client = httpx.Client(
+        headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        timeout=httpx.Timeout(settings.timeout),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        limits=limits,
+    )
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    try:
         futures = [
-            pool.submit(
-                fetch_one,
-                client,
-                source,
-                validators.get(source.name, Validators()),
-                settings,
-                force,
-            )
+            pool.submit(fetch_one, client, source, validators.get(source.name, Validators()),
+                        settings, force)
             for source in todo
-        ]
+        ]  # fmt: skip
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        # not `with`: on Ctrl-C its exit would wait for every request in flight to time out
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()
 
 
 def fetch_one(
@@ -182,6 +174,7 @@ def _fetch_http(
             last_modified=response.headers.get("last-modified") or known.last_modified,
             final_url=str(response.url),
             permanent_redirect=_permanent_redirect(response),
+            body_hash=known.body_hash,  # kept until a body says otherwise
         )
         if response.status_code == 304:
             return meta
@@ -196,7 +189,7 @@ def _fetch_http(
         if declared.isdigit() and not encoding and int(declared) > settings.max_bytes:
             raise _TooBig
         inflater = _Inflater(encoding, settings.max_bytes)
-        for chunk in response.iter_raw(_CHUNK):
+        for chunk in response.iter_raw():  # as the bytes arrive: a chunk size would buffer them
             inflater.feed(chunk)
             if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
                 raise _Deadline

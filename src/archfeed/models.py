@@ -103,6 +103,8 @@ class Classified:
     lang: str
     lang_source: str  # "config", "declared", "detected"
     topics: tuple[str, ...]
+    text_lang: str  # what the text said, kept so that a config change needs no new detection
+    text_lang_source: str  # "declared" or "detected"
 
 
 @dataclass(frozen=True)

@@ -104,16 +104,19 @@ def _table(
     _console(out, width).print(table)
 
 
-def report_line(report: SourceReport) -> str:
+def report_line(report: SourceReport, verbose: bool = False) -> str:
     if report.error:
-        return f"{report.source}: failed: {report.error}"
-    if report.not_modified:
-        return f"{report.source}: not modified"
-    line = f"{report.source}: {report.new} new, {report.updated} updated"
-    if report.duplicates:
-        line += f", {report.duplicates} duplicates"
-    if report.warning:
-        line += f" (warning: {report.warning})"
+        line = f"{report.source}: failed: {report.error}"
+    elif report.not_modified:
+        line = f"{report.source}: not modified"
+    else:
+        line = f"{report.source}: {report.new} new, {report.updated} updated"
+        if report.duplicates:
+            line += f", {report.duplicates} duplicates"
+        if report.warning:
+            line += f" (warning: {report.warning})"
+    if verbose and report.status is not None:
+        line += f" [HTTP {report.status}]"
     return line
 
 

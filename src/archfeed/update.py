@@ -1,8 +1,9 @@
-"""The fetch pipeline: sources → fetch → parse → classify → store → one report per source.
+"""The pipelines that combine the middle modules: fetching sources into the store, and bringing
+stored classifications up to date after a config change.
 
-Owns: choosing which sources to fetch, skipping what did not change, and turning each source's
-outcome into a SourceReport. One source's failure is recorded and never stops the others. Never
-prints and holds no SQL, HTTP or feedparser code of its own.
+Owns: choosing which sources to fetch, skipping what did not change, turning each source's outcome
+into a SourceReport, and deciding when stored entries need classifying again. One source's failure
+is recorded and never stops the others. Never prints and holds no SQL, HTTP or feedparser code.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from archfeed.classify import classify
+from archfeed.classify import classify, decide, fingerprint
 from archfeed.errors import FeedError, UsageError
-from archfeed.fetch import fetch_all
 from archfeed.models import Config, FetchResult, ParsedFeed, Source, SourceReport
-from archfeed.parse import parse
 from archfeed.store import Change, Known, Store, entry_hash
 
 
@@ -32,6 +31,24 @@ def select(config: Config, names: Sequence[str]) -> list[Source]:
     return [by_name[name] for name in dict.fromkeys(names)]
 
 
+def reclassify(config: Config, store: Store) -> int:
+    """Classify again the stored entries of every source whose topics, language or the topic
+    rules changed since they were classified; no text is detected or downloaded again. Returns
+    how many entries changed hands; 0 (one small query) when the config did not change."""
+    prints = {source.name: fingerprint(source, config.topics) for source in config.sources}
+    by_name = {source.name: source for source in config.sources}
+    done = 0
+    for name in store.stale(prints):
+        source = by_name[name]
+        rows = [
+            (id_, decide(source, lang, how, categories, title, text, config.topics))
+            for id_, lang, how, categories, title, text in store.classification_inputs(name)
+        ]
+        store.reclassify(name, prints[name], rows)
+        done += len(rows)
+    return done
+
+
 def run(
     config: Config,
     store: Store,
@@ -39,6 +56,9 @@ def run(
     force: bool = False,
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
+    from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
+
+    reclassify(config, store)
     by_name = {source.name: source for source in sources}
     reports: list[SourceReport] = []
     for result in fetch_all(sources, store.validators(), config.settings, force):
@@ -51,22 +71,25 @@ def run(
 
 
 def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -> SourceReport:
+    from archfeed.parse import parse  # feedparser: only the fetch command pays for it
+
     now = datetime.now(UTC).replace(microsecond=0)
     if result.error:
-        store.record_failure(source.name, source.url, result, result.error, now)
-        return SourceReport(source.name, error=result.error, status=result.status)
+        return _failed(store, source, result, result.error, now)
     if result.body is None:
-        store.save(source.name, source.url, result, (), {}, now)
+        store.save(source, fingerprint(source, config.topics), result, (), {}, now)
         return SourceReport(source.name, not_modified=True, status=result.status)
     try:
         feed = parse(result.body, result.content_type, result.final_url or source.url)
     except FeedError as exc:
         return _failed(store, source, result, exc.message, now)
-    except Exception as exc:
+    except Exception as exc:  # a parser crash on hostile input is that source's error alone
         return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
     known = store.known(source.name)
     changes = _changes(config, source, feed, known)
-    new, updated = store.save(source.name, source.url, result, changes, known, now)
+    new, updated = store.save(
+        source, fingerprint(source, config.topics), result, changes, known, now
+    )
     return SourceReport(
         source.name, new=new, updated=updated, status=result.status, warning=feed.warning
     )
@@ -75,7 +98,7 @@ def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -
 def _failed(
     store: Store, source: Source, result: FetchResult, error: str, now: datetime
 ) -> SourceReport:
-    store.record_failure(source.name, source.url, result, error, now)
+    store.record_failure(source, result, error, now)
     return SourceReport(source.name, error=error, status=result.status)
 
 
@@ -93,5 +116,8 @@ def _changes(
         old = known.get(entry.key)
         if old and old.content_hash == digest:
             continue
-        changes.append(Change(entry, classify(entry, source, feed.language, config.topics), digest))
+        classified = classify(
+            entry, source, feed.language, config.topics, config.settings.languages
+        )
+        changes.append(Change(entry, classified, digest))
     return changes

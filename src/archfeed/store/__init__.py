@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from archfeed.errors import StoreError
@@ -25,12 +25,14 @@ from archfeed.models import (
     FetchResult,
     Filter,
     ParsedEntry,
+    Source,
     StoredEntry,
     Validators,
 )
+from archfeed.store import query
 from archfeed.text import iso
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -144,134 +146,131 @@ class Store:
         return {key: Known(digest, first, published) for key, digest, first, published in rows}
 
     def record_failure(
-        self, name: str, url: str, result: FetchResult, error: str, now: datetime
+        self, source: Source, result: FetchResult, error: str, now: datetime
     ) -> None:
         with self._transaction() as conn:
-            self._touch(conn, name, url, now)
+            self._touch(conn, source, None, now)
             conn.execute(
                 "UPDATE sources SET last_fetch = ?, last_status = ?, last_error = ?, "
                 "failures = failures + 1, moved_to = ? WHERE name = ?",
-                (iso(now), result.status, error, result.permanent_redirect, name),
+                (iso(now), result.status, error, result.permanent_redirect, source.name),
             )
 
     def save(
         self,
-        name: str,
-        url: str,
+        source: Source,
+        fingerprint: str,
         result: FetchResult,
         changes: Sequence[Change],
         known: dict[str, Known],
         now: datetime,
     ) -> tuple[int, int]:
         """Write one source's new and changed entries and its fetch state in one transaction.
-        Returns (new, updated)."""
+        `fingerprint` is the classification the changes were made with. Returns (new, updated)."""
         stamp = iso(now)
-        inserts, updates = [], []
+        inserts, updates, topics = [], [], []
         for change in changes:
             entry, cls = change.entry, change.classified
             old = known.get(entry.key)
             first_seen = old.first_seen if old else stamp
-            published = _published(entry.published, now, first_seen, old)
+            id_ = entry_id(source.name, entry.key)
             row = (
-                entry.url,
-                entry.title,
-                entry.text,
-                entry.author,
-                published,
-                stamp,
-                cls.lang,
-                cls.lang_source,
+                entry.url, entry.title, entry.text, entry.author,
+                _published(entry.published, now, first_seen, old), stamp,
+                cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
                 json.dumps(sorted(cls.topics), ensure_ascii=False),
-                json.dumps(list(entry.categories), ensure_ascii=False),
-                change.content_hash,
-            )
+                json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
+            )  # fmt: skip
             if old:
-                updates.append((*row, entry_id(name, entry.key)))
+                updates.append((*row, id_))
             else:
-                inserts.append((entry_id(name, entry.key), name, entry.key, first_seen, *row))
+                inserts.append((id_, source.name, entry.key, first_seen, *row))
+            topics.append((id_, cls.topics))
         with self._transaction() as conn:
-            self._touch(conn, name, url, now)
+            self._touch(conn, source, fingerprint, now)
             conn.executemany(
                 "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
-                "published, updated, lang, lang_source, topics, categories, content_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
+                "categories, content_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
             conn.executemany(
                 "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
-                "updated = ?, lang = ?, lang_source = ?, topics = ?, categories = ?, "
-                "content_hash = ? WHERE id = ?",
+                "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
+                "topics = ?, categories = ?, content_hash = ? WHERE id = ?",
                 updates,
             )
+            _set_topics(conn, topics)
             conn.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
                 "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
                 "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
-                (
-                    result.etag,
-                    result.last_modified,
-                    result.body_hash,
-                    stamp,
-                    result.status,
-                    result.permanent_redirect,
-                    bool(inserts),
-                    stamp,
-                    name,
-                ),
-            )
+                (result.etag, result.last_modified, result.body_hash, stamp, result.status,
+                 result.permanent_redirect, bool(inserts), stamp, source.name),
+            )  # fmt: skip
         return len(inserts), len(updates)
 
     @staticmethod
-    def _touch(conn: sqlite3.Connection, name: str, url: str, now: datetime) -> None:
+    def _touch(
+        conn: sqlite3.Connection, source: Source, fingerprint: str | None, now: datetime
+    ) -> None:
         conn.execute(
-            "INSERT INTO sources (name, url, added) VALUES (?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET url = excluded.url",
-            (name, url, iso(now)),
+            "INSERT INTO sources (name, url, added, classified_with) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+            "classified_with = coalesce(excluded.classified_with, classified_with)",
+            (source.name, source.url, iso(now), fingerprint),
         )
 
-    # -- queries --------------------------------------------------------------------------------
+    # -- classification after a config change ----------------------------------------------------
+
+    def stale(self, fingerprints: dict[str, str]) -> list[str]:
+        """The sources whose entries were classified under another config than `fingerprints`."""
+        rows = self.conn.execute("SELECT name, classified_with FROM sources")
+        return [name for name, used in rows if name in fingerprints and used != fingerprints[name]]
+
+    def classification_inputs(self, source: str) -> list[tuple[str, str, str, list[str], str, str]]:
+        """(id, text_lang, text_lang_source, categories, title, text) of a source's entries."""
+        rows = self.conn.execute(
+            "SELECT id, text_lang, text_lang_source, categories, title, text FROM entries "
+            "WHERE source = ?",
+            (source,),
+        )
+        return [(i, lang, how, json.loads(cats), t, x) for i, lang, how, cats, t, x in rows]
+
+    def reclassify(
+        self, source: str, fingerprint: str, rows: Sequence[tuple[str, Classified]]
+    ) -> None:
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE entries SET lang = ?, lang_source = ?, topics = ? WHERE id = ?",
+                [(c.lang, c.lang_source, json.dumps(sorted(c.topics), ensure_ascii=False), id_)
+                 for id_, c in rows],
+            )  # fmt: skip
+            _set_topics(conn, [(id_, c.topics) for id_, c in rows])
+            conn.execute(
+                "UPDATE sources SET classified_with = ? WHERE name = ?", (fingerprint, source)
+            )
+
+    # -- reading -----------------------------------------------------------------------------------
 
     def entries(self, where: Filter, text_chars: int | None = None) -> list[StoredEntry]:
-        """Entries matching the filter, newest first. `text_chars` cuts the text in SQL, so that
-        a list of excerpts does not read whole articles."""
-        text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
-        clauses, params = _where(where)
-        # only fixed SQL and placeholders are interpolated: the values travel as parameters
-        sql = (
-            f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics "  # noqa: S608
-            f"FROM entries {clauses} ORDER BY published DESC, id"
-        )
-        if where.limit:
-            sql += f" LIMIT {int(where.limit)}"
-        return [_stored(row) for row in self.conn.execute(sql, params)]
+        return query.entries(self.conn, where, text_chars)
+
+    def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
+        return query.counts(self.conn, by, where)
 
 
-def _where(where: Filter) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    if where.sources:
-        clauses.append(f"source IN ({', '.join('?' * len(where.sources))})")
-        params.extend(where.sources)
-    if where.langs:
-        clauses.append(f"lang IN ({', '.join('?' * len(where.langs))})")
-        params.extend(where.langs)
-    if where.since:
-        clauses.append("published >= ?")
-        params.append(iso(where.since))
-    if where.until:
-        clauses.append("published < ?")
-        params.append(iso(where.until))
-    if where.search and where.search.strip():
-        clauses.append("rowid IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-        params.append(_fts_query(where.search))
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _fts_query(text: str) -> str:
-    """Every word of the user's text, each quoted (FTS5 syntax in a search box is an error, not a
-    feature, for a reader typing `c++` or `node.js`) and matched as a prefix, so that `postgres`
-    finds "PostgreSQL" and `kube` finds "Kubernetes"."""
-    return " ".join('"' + word.replace('"', '""') + '"*' for word in text.split())
+def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """The entry_topics rows that make `--topic` an index lookup."""
+    conn.executemany(
+        "DELETE FROM entry_topics WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
+        [(id_,) for id_, _ in rows],
+    )
+    conn.executemany(
+        "INSERT INTO entry_topics (topic, seq) SELECT ?, seq FROM entries WHERE id = ?",
+        [(topic, id_) for id_, topics in rows for topic in topics],
+    )
 
 
 def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
@@ -279,23 +278,3 @@ def _published(when: datetime | None, now: datetime, first_seen: str, old: Known
     if when is None or when > now:
         return old.published if old and when is None else first_seen
     return iso(when)
-
-
-def _when(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _stored(row: tuple[object, ...]) -> StoredEntry:
-    id_, source, title, url, text, author, published, first_seen, lang, topics = row
-    return StoredEntry(
-        id=str(id_),
-        source=str(source),
-        title=str(title),
-        url=url if isinstance(url, str) else None,
-        text=str(text),
-        author=author if isinstance(author, str) else None,
-        published=_when(str(published)),
-        first_seen=_when(str(first_seen)),
-        lang=str(lang),
-        topics=tuple(json.loads(str(topics))),
-    )

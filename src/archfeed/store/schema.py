@@ -87,4 +87,31 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     entries.enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
 
 
-_STEPS: list[Callable[[sqlite_utils.Database], None]] = [_schema_v1]
+def _topics_and_text_language_v2(db: sqlite_utils.Database) -> None:
+    """v2: topics in their own table (so `--topic` is an index lookup on a million entries), the
+    language the text said kept beside the one in force (so a config change needs no detection),
+    and the config each source's entries were classified with."""
+    db.execute(
+        "CREATE TABLE entry_topics (topic TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "PRIMARY KEY (topic, seq)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX entry_topics_seq ON entry_topics (seq)")
+    db.execute(
+        "CREATE TRIGGER entries_topics_ad AFTER DELETE ON entries BEGIN "
+        "DELETE FROM entry_topics WHERE seq = old.seq; END"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO entry_topics (topic, seq) "
+        "SELECT value, seq FROM entries, json_each(entries.topics)"
+    )
+    entries = db.table("entries")
+    entries.add_column("text_lang", str, not_null_default="und")
+    entries.add_column("text_lang_source", str, not_null_default="detected")
+    db.execute(
+        "UPDATE entries SET text_lang = lang, text_lang_source = coalesce(lang_source, 'detected')"
+    )
+    db.table("sources").add_column("classified_with", str)
+    entries.create_index(["lang", "published"])
+
+
+_STEPS: list[Callable[[sqlite_utils.Database], None]] = [_schema_v1, _topics_and_text_language_v2]

@@ -1,0 +1,93 @@
+"""Classification of entries: their language and their topics.
+
+Owns: an entry's language (a source's configured `lang` forces it; otherwise what the text says,
+with the feed's declared language and `[settings].languages` as priors) and its topics (the
+source's topics, the entry's categories as slugs, and every `[topics.X]` rule that matches).
+Never does I/O; the same input always gives the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from archfeed.classify.language import UNDETERMINED, detect
+from archfeed.models import Classified, ParsedEntry, Source, TopicRule
+from archfeed.text import slugify
+
+__all__ = ["UNDETERMINED", "classify", "decide", "fingerprint", "topics_of"]
+
+
+def classify(
+    entry: ParsedEntry,
+    source: Source,
+    declared: str | None,
+    rules: Sequence[TopicRule],
+    expected: Sequence[str] = (),
+) -> Classified:
+    text_lang, by_text = detect(entry.title, entry.text, _iso639_1(declared), expected)
+    return decide(
+        source, text_lang, "detected" if by_text else "declared", entry.categories,
+        entry.title, entry.text, rules,
+    )  # fmt: skip
+
+
+def decide(
+    source: Source,
+    text_lang: str,
+    text_lang_source: str,
+    categories: Sequence[str],
+    title: str,
+    text: str,
+    rules: Sequence[TopicRule],
+) -> Classified:
+    """The classification from what was detected once and what the config says now; this is
+    what runs again, without detection, when the user edits the rules."""
+    return Classified(
+        lang=source.lang or text_lang,
+        lang_source="config" if source.lang else text_lang_source,
+        topics=topics_of(categories, title, text, source, rules),
+        text_lang=text_lang,
+        text_lang_source=text_lang_source,
+    )
+
+
+def topics_of(
+    categories: Sequence[str], title: str, text: str, source: Source, rules: Sequence[TopicRule]
+) -> tuple[str, ...]:
+    slugs = {slug for slug in map(slugify, categories) if slug}
+    found = set(source.topics) | slugs
+    haystack = f"{title}\n{text}"
+    for rule in rules:
+        if rule.name in found:
+            continue
+        if slugs.intersection(rule.categories) or (
+            rule.keywords and _keywords(rule.keywords).search(haystack)
+        ):
+            found.add(rule.name)
+    return tuple(sorted(found))
+
+
+def fingerprint(source: Source, rules: Sequence[TopicRule]) -> str:
+    """A hash of everything in the config that a source's classification depends on, apart from
+    the entries' text: when it changes, that source's stored entries are classified again."""
+    basis = [source.topics, source.lang, [[r.name, r.keywords, r.categories] for r in rules]]
+    return hashlib.sha1(json.dumps(basis).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+@lru_cache(maxsize=256)
+def _keywords(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words or phrases, any case: `go` matches "Go 1.22" but never "google"; a phrase
+    matches across any run of whitespace."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, word.split())) for word in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _iso639_1(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    code = tag.lower()
+    return "zh" if code.startswith("zh") else code

@@ -1,0 +1,199 @@
+"""Language detection: what the text itself says first, langdetect only when that is not enough.
+
+Owns: the decision of an entry's ISO 639-1 code from its title and text, with the feed's declared
+language and the user's expected languages as priors. Deterministic: the same input gives the
+same answer in any thread or process. Never does I/O beyond loading langdetect's profiles once.
+
+Order of evidence, cheapest and surest first:
+1. Scripts particular to one language or family (kana → ja, Hangul → ko, Han → zh, Greek, Hebrew,
+   Thai…). Any Cyrillic word makes the text Cyrillic-language (English writers do not write in
+   Cyrillic; Russian writers write in English terms all the time), then letters particular to one
+   language (і ї є ґ → uk; ы э ё → ru; ў → be; ђ ћ џ → sr) decide which.
+2. For Latin script, function words: "the/and/of" against "der/und/ist", "le/les/est", "el/los/
+   para", "não/uma/com"… A clear winner decides.
+3. Otherwise langdetect, seeded, with the declared and expected languages as priors.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+UNDETERMINED = "und"
+_SAMPLE_CHARS = 400  # enough for a decision; langdetect's cost grows with the text
+
+_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("kana", re.compile("[\u3040-\u30ff\u31f0-\u31ff]")),
+    ("hangul", re.compile("[\uac00-\ud7af\u1100-\u11ff]")),
+    ("han", re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")),
+    ("cyrillic", re.compile("[\u0400-\u04ff]")),
+    ("greek", re.compile("[\u0370-\u03ff]")),
+    ("hebrew", re.compile("[\u0590-\u05ff]")),
+    ("arabic", re.compile("[\u0600-\u06ff]")),
+    ("thai", re.compile("[\u0e00-\u0e7f]")),
+    ("devanagari", re.compile("[\u0900-\u097f]")),
+    ("armenian", re.compile("[\u0530-\u058f]")),
+    ("georgian", re.compile("[\u10a0-\u10ff]")),
+)
+_ONE_LANGUAGE_SCRIPTS = {
+    "hangul": "ko", "greek": "el", "hebrew": "he", "thai": "th", "armenian": "hy", "georgian": "ka",
+    "devanagari": "hi",
+}  # fmt: skip
+_CYRILLIC_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("uk", re.compile("[іїєґІЇЄҐ]")),
+    ("ru", re.compile("[ыэёЫЭЁ]")),
+    ("be", re.compile("[ўЎ]")),
+    ("sr", re.compile("[ђћџЂЋЏ]")),
+    ("mk", re.compile("[ѓќѕЃЌЅ]")),
+    ("kk", re.compile("[әғқңөұүһӘҒҚҢӨҰҮҺ]")),
+)
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+# Frequent function words that belong to one language among those a developer reads; words shared
+# by two of them ("a", "de", "en", "in", "die", "la") are left out, so each hit is evidence.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the and of to is are were with for this that from how why what when your you "
+              "we our not can will be been has have it's its into using about which than should "
+              "their there they or by an on at",
+        "de": "der das und ist nicht mit für von zu auf ein eine einen dem den des sich auch wie "
+              "wir ich oder bei aus nach wird werden sind über warum wenn kann mehr noch nur zum "
+              "zur im vom dass",
+        "fr": "le les des est et une pour dans avec sur pas qui sont nous vous ce cette ces du au "
+              "aux où pourquoi être avoir leur fait très",
+        "es": "el los las y se del al más pero sus su está cómo qué también cuando muy hay ya "
+              "nuestro",
+        "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você",
+        "it": "gli di che è per sono della delle degli dei nel nella alla anche questo questa "
+              "perché",
+        "nl": "het een van niet met voor zijn op dat wordt naar ook bij maar hoe waarom wij "
+              "onze",
+        "pl": "w z się nie jest że jak od po dla czy przez oraz są być",
+        "tr": "ve bir bu için ile nasıl neden daha çok olarak gibi olan",
+        "sv": "och att det som för med är på inte av till har jag vi hur varför",
+    }.items()
+}  # fmt: skip
+_DISTINCT_LETTERS: dict[str, re.Pattern[str]] = {
+    "de": re.compile("[ßäöüÄÖÜ]"),
+    "es": re.compile("[ñ¿¡]"),
+    "pt": re.compile("[ãõ]|ção|ções"),
+    "fr": re.compile("[èêëœàâîïû]"),
+    "pl": re.compile("[łśżźąęńŁŚŻŹ]"),
+    "tr": re.compile("[ğışİŞĞ]"),
+}
+
+
+def _function_word_scores(words: Sequence[str]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for lang, vocabulary in _FUNCTION_WORDS.items():
+        hits = sum(word in vocabulary for word in words)
+        if hits:
+            scores[lang] = float(hits)
+    return scores
+
+
+def detect(
+    title: str, text: str, declared: str | None = None, expected: Sequence[str] = ()
+) -> tuple[str, bool]:
+    """The language of an entry, and whether the text decided it (False: a prior did)."""
+    sample = f"{title}. {text[:_SAMPLE_CHARS]}" if text else title
+    priors = [lang for lang in (declared, *expected) if lang]
+    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
+    latin = len(_LATIN_LETTER.findall(sample))
+    by_script = _by_script(sample, counts, latin)
+    if by_script:
+        return by_script, True
+    words = [word.lower() for word in _WORD.findall(sample)]
+    if not words:
+        return (priors[0], False) if priors else (UNDETERMINED, False)
+    scores = _function_word_scores(words)
+    for lang, pattern in _DISTINCT_LETTERS.items():
+        if pattern.search(sample):
+            scores[lang] = scores.get(lang, 0.0) + 1.5
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if ranked:
+        best, score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if score >= 2 and score >= 2 * runner_up:
+            return best, True
+    if len(words) <= 6 and not ranked:
+        # a few Latin words and no function word: product names and jargon, which is English
+        # unless the feed says otherwise
+        latin_priors = [lang for lang in priors if lang in _FUNCTION_WORDS]
+        return (latin_priors[0], False) if latin_priors else ("en", True)
+    return _langdetect(sample, priors)
+
+
+def _by_script(sample: str, counts: dict[str, int], latin: int) -> str | None:
+    if counts["kana"]:
+        return "ja"
+    if counts["hangul"] and counts["hangul"] >= counts["han"]:
+        return "ko"
+    if counts["han"] >= 2:
+        return "zh"
+    cyrillic = counts["cyrillic"]
+    # a Cyrillic word among English terms makes a Russian (or Ukrainian…) text, unless it is a
+    # quotation in a long Latin-script text
+    if cyrillic and (cyrillic * 20 >= latin or latin < 200):
+        return _cyrillic_language(sample)
+    for script, lang in _ONE_LANGUAGE_SCRIPTS.items():
+        if counts[script] > latin:
+            return lang
+    return None
+
+
+def _cyrillic_language(sample: str) -> str:
+    found = {lang: len(pattern.findall(sample)) for lang, pattern in _CYRILLIC_MARKERS}
+    best = max(found, key=lambda lang: found[lang])
+    if found[best] == 0:
+        return "ru"  # no letter particular to one language: the most common one by far
+    if best == "ru" and found["uk"] and found["uk"] >= found["ru"]:
+        return "uk"
+    return best
+
+
+# -- langdetect, the fallback --------------------------------------------------------------------
+
+_factory: Any = None
+_factory_lock = threading.Lock()
+
+
+def _detector(priors: Sequence[str]) -> Any:
+    """A seeded langdetect detector. The profiles load once under a lock: loading them from two
+    threads at once fails with 'Need to load profiles'."""
+    global _factory  # noqa: PLW0603 -- one shared, immutable-once-loaded profile set
+    with _factory_lock:
+        if _factory is None:
+            from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+            factory = DetectorFactory()
+            factory.load_profile(PROFILES_DIRECTORY)
+            factory.seed = 0  # langdetect samples n-grams at random: a fixed seed, a fixed answer
+            _factory = factory
+    detector = _factory.create()
+    known = {code.split("-")[0] for code in _factory.get_lang_list()}
+    usable = [lang for lang in dict.fromkeys(priors) if lang in known or lang == "zh"]
+    if usable:
+        detector.set_prior_map(_prior_map(_factory.get_lang_list(), usable))
+    return detector
+
+
+def _prior_map(all_langs: Sequence[str], favoured: Sequence[str]) -> dict[str, float]:
+    """The expected languages weigh three times as much as any other."""
+    return {lang: 3.0 if lang.split("-")[0] in favoured else 1.0 for lang in all_langs}
+
+
+def _langdetect(sample: str, priors: Sequence[str]) -> tuple[str, bool]:
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _detector(priors)
+    detector.append(sample)
+    try:
+        found = str(detector.detect())
+    except LangDetectException:
+        return (priors[0], False) if priors else (UNDETERMINED, False)
+    return ("zh" if found.startswith("zh") else found.partition("-")[0]), True
