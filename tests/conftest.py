@@ -21,10 +21,21 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # The DESIGN §2 contract for every entry object of `list --format json`.
-ENTRY_KEYS = frozenset({
-    "id", "title", "url", "source", "published", "first_seen", "lang", "topics", "excerpt",
-    "author", "also_at",
-})
+ENTRY_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "url",
+        "source",
+        "published",
+        "first_seen",
+        "lang",
+        "topics",
+        "excerpt",
+        "author",
+        "also_at",
+    }
+)
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -39,7 +50,7 @@ def httpserver_listen_address() -> tuple[str | None, int | None]:
 
 
 def _sandbox_env(home: Path) -> dict[str, str]:
-    env = {
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
@@ -54,7 +65,6 @@ def _sandbox_env(home: Path) -> dict[str, str]:
         "COLUMNS": "200",
         "TERM": "dumb",
     }
-    return env
 
 
 def toml_string(value: str) -> str:
@@ -71,7 +81,9 @@ class Cli:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
 
-    def write_config(self, sources: list[tuple[str, str]], settings: str = "", extra: str = "") -> Path:
+    def write_config(
+        self, sources: list[tuple[str, str]], settings: str = "", extra: str = ""
+    ) -> Path:
         """A feeds.toml with `sources` as (name, url-or-path) pairs and optional [settings] lines."""
         lines = []
         if settings:
@@ -84,12 +96,29 @@ class Cli:
         self.config.write_text("\n".join(lines), encoding="utf-8")
         return self.config
 
+    def command(self, *args: str) -> list[str]:
+        """The argv of `archfeed --config CONFIG --db DB ARGS...`."""
+        return [
+            sys.executable,
+            "-m",
+            "archfeed",
+            "--config",
+            str(self.config),
+            "--db",
+            str(self.db),
+            *args,
+        ]
+
     def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "archfeed", "--config", str(self.config), "--db", str(self.db),
-                   *args]
         return subprocess.run(
-            command, capture_output=True, text=True, encoding="utf-8", env=self.env,
-            cwd=cwd or self.root, timeout=self.timeout, check=False,
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=self.env,
+            cwd=cwd or self.root,
+            timeout=self.timeout,
+            check=False,
         )
 
     def fetch(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -103,8 +132,9 @@ class Cli:
         assert isinstance(data, list)
         return data
 
-    def rows(self, sql: str = "SELECT count(*) FROM entries", params: tuple[object, ...] = ()) -> list[
-            tuple[Any, ...]]:
+    def rows(
+        self, sql: str = "SELECT count(*) FROM entries", params: tuple[object, ...] = ()
+    ) -> list[tuple[Any, ...]]:
         conn = sqlite3.connect(self.db)
         try:
             return list(conn.execute(sql, params))
@@ -115,12 +145,21 @@ class Cli:
         return int(self.rows()[0][0])
 
 
+def make_cli(root: Path) -> Cli:
+    """A Cli whose config, database, HOME and XDG directories all live under `root`."""
+    home = root / "home"
+    home.mkdir()
+    return Cli(
+        root=root,
+        config=root / "feeds.toml",
+        db=root / "archfeed.db",
+        env=_sandbox_env(home),
+    )
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Cli(root=tmp_path, config=tmp_path / "feeds.toml", db=tmp_path / "archfeed.db",
-               env=_sandbox_env(home))
+    return make_cli(tmp_path)
 
 
 def assert_no_traceback(done: subprocess.CompletedProcess[str]) -> None:

@@ -17,6 +17,7 @@ from archfeed.models import SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
 
 FORMATS = ("table", "plain", "json", "jsonl")
+COUNT_FORMATS = ("table", "plain", "json")
 
 
 def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
@@ -102,6 +103,27 @@ def _table(
             body,
         )
     _console(out, width).print(table)
+
+
+def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[str]) -> None:
+    """Entries per topic or language: `[{"topic": "x", "entries": 3}, …]` in JSON, `x<TAB>3` in
+    plain text, a two-column table on a terminal."""
+    if fmt == "json":
+        json.dump([{key: value, "entries": n} for value, n in rows], out, ensure_ascii=False)
+        out.write("\n")
+    elif fmt == "plain":
+        out.writelines(f"{value}\t{n}\n" for value, n in rows)
+    else:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column(key)
+        table.add_column("entries", justify="right", style="cyan")
+        for value, n in rows:
+            table.add_row(Text(value), Text(str(n)))
+        _console(out).print(table)
 
 
 def report_line(report: SourceReport, verbose: bool = False) -> str:

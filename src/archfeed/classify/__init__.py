@@ -28,11 +28,8 @@ def classify(
     rules: Sequence[TopicRule],
     expected: Sequence[str] = (),
 ) -> Classified:
-    text_lang, by_text = detect(entry.title, entry.text, _iso639_1(declared), expected)
-    return decide(
-        source, text_lang, "detected" if by_text else "declared", entry.categories,
-        entry.title, entry.text, rules,
-    )  # fmt: skip
+    text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
+    return decide(source, text_lang, how, entry.categories, entry.title, entry.text, rules)
 
 
 def decide(

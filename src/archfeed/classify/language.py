@@ -23,6 +23,7 @@ from typing import Any
 
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 400  # enough for a decision; langdetect's cost grows with the text
+_SHORT_WORDS = 8  # up to this many words, langdetect's answer must be a plausible language
 
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("kana", re.compile("[\u3040-\u30ff\u31f0-\u31ff]")),
@@ -49,6 +50,11 @@ _CYRILLIC_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mk", re.compile("[ѓќѕЃЌЅ]")),
     ("kk", re.compile("[әғқңөұүһӘҒҚҢӨҰҮҺ]")),
 )
+# Short words only one of the two writes: "ми", "що", "з" are Ukrainian, "мы", "что", "с" Russian
+_CYRILLIC_WORDS = {
+    "uk": frozenset("що як це та від але або щоб коли чому ми ви вони з із його її є".split()),
+    "ru": frozenset("что как это и или но чтобы когда почему мы вы они с со из его её".split()),
+}
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -68,8 +74,8 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "es": "el los las y se del al más pero sus su está cómo qué también cuando muy hay ya "
               "nuestro",
         "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você",
-        "it": "gli di che è per sono della delle degli dei nel nella alla anche questo questa "
-              "perché",
+        "it": "gli di che è per sono della delle degli dei nel nella alla alle anche questo "
+              "questa perché abbiamo siamo nostre nostri nostra sul sulla dalla",
         "nl": "het een van niet met voor zijn op dat wordt naar ook bij maar hoe waarom wij "
               "onze",
         "pl": "w z się nie jest że jak od po dla czy przez oraz są być",
@@ -79,7 +85,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }  # fmt: skip
 _DISTINCT_LETTERS: dict[str, re.Pattern[str]] = {
     "de": re.compile("[ßäöüÄÖÜ]"),
-    "es": re.compile("[ñ¿¡]"),
+    "es": re.compile("[ñ¿¡]|ción|ciones"),
     "pt": re.compile("[ãõ]|ção|ções"),
     "fr": re.compile("[èêëœàâîïû]"),
     "pl": re.compile("[łśżźąęńŁŚŻŹ]"),
@@ -98,8 +104,16 @@ def _function_word_scores(words: Sequence[str]) -> dict[str, float]:
 
 def detect(
     title: str, text: str, declared: str | None = None, expected: Sequence[str] = ()
+) -> tuple[str, str]:
+    """The language of an entry, and how it was decided: "detected" from the text, or "declared"
+    when the text could not tell and the feed's declared language stood."""
+    lang, by_text = _detect(title, text, declared, expected)
+    return lang, ("declared" if not by_text and lang == declared else "detected")
+
+
+def _detect(
+    title: str, text: str, declared: str | None, expected: Sequence[str]
 ) -> tuple[str, bool]:
-    """The language of an entry, and whether the text decided it (False: a prior did)."""
     sample = f"{title}. {text[:_SAMPLE_CHARS]}" if text else title
     priors = [lang for lang in (declared, *expected) if lang]
     counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
@@ -114,18 +128,28 @@ def detect(
     for lang, pattern in _DISTINCT_LETTERS.items():
         if pattern.search(sample):
             scores[lang] = scores.get(lang, 0.0) + 1.5
+    if _title_case(title):
+        scores["en"] = scores.get("en", 0.0) + 1.5
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     if ranked:
         best, score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if score >= 2 and score >= 2 * runner_up:
+        if (score >= 2 and score >= 2 * runner_up) or (score >= 1.5 and not runner_up):
             return best, True
-    if len(words) <= 6 and not ranked:
-        # a few Latin words and no function word: product names and jargon, which is English
-        # unless the feed says otherwise
+    found, by_text = _langdetect(sample, priors)
+    if len(words) <= _SHORT_WORDS and found not in _FUNCTION_WORDS and found not in priors:
+        # langdetect is sure of nonsense on a few words of jargon ("Kafka vs RabbitMQ" comes out
+        # Swahili): such a title is English unless the feed says otherwise
         latin_priors = [lang for lang in priors if lang in _FUNCTION_WORDS]
         return (latin_priors[0], False) if latin_priors else ("en", True)
-    return _langdetect(sample, priors)
+    return found, by_text
+
+
+def _title_case(title: str) -> bool:
+    """ "Understanding Rust Lifetimes": capitalising every word is an English habit; Romance
+    languages write titles in sentence case, German capitalises nouns only."""
+    words = [word for word in _WORD.findall(title) if len(word) > 1]
+    return len(words) >= 3 and all(word[0].isupper() for word in words)
 
 
 def _by_script(sample: str, counts: dict[str, int], latin: int) -> str | None:
@@ -148,6 +172,9 @@ def _by_script(sample: str, counts: dict[str, int], latin: int) -> str | None:
 
 def _cyrillic_language(sample: str) -> str:
     found = {lang: len(pattern.findall(sample)) for lang, pattern in _CYRILLIC_MARKERS}
+    words = [word.lower() for word in _WORD.findall(sample)]
+    for lang, vocabulary in _CYRILLIC_WORDS.items():
+        found[lang] += sum(word in vocabulary for word in words)
     best = max(found, key=lambda lang: found[lang])
     if found[best] == 0:
         return "ru"  # no letter particular to one language: the most common one by far

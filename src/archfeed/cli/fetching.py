@@ -1,0 +1,53 @@
+"""The `fetch` command.
+
+Owns: turning options into a fetch run, the progress bar, the per-source report and its exit code.
+Never fetches or stores anything itself: update.py does.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from archfeed.cli.app import app, state_of
+from archfeed.errors import ExitCode
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", "-s", help="Fetch only this source (repeatable); disabled ones too"
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Ignore ETag, Last-Modified and unchanged bodies: fetch and parse everything",
+        ),
+    ] = False,
+) -> None:
+    """Fetch the enabled sources (or the named ones) and store their entries."""
+    from archfeed import render, update
+
+    state = state_of(ctx)
+    config = state.config()
+    chosen = update.select(config, source or [])
+    if not chosen:
+        state.say("no enabled sources to fetch; add [[source]] tables to the config")
+        return
+    store = state.store(config)
+    show_bar = not state.quiet and sys.stderr.isatty()
+    with render.progress(len(chosen), show_bar) as advance:
+        reports = update.run(config, store, chosen, force, on_report=lambda r: advance(r.source))
+    store.close()
+    for report in reports:
+        state.say(render.report_line(report, state.verbose))
+    state.say(render.total_line(reports))
+    if any(report.failed for report in reports):
+        raise typer.Exit(ExitCode.PARTIAL)

@@ -1,0 +1,120 @@
+"""Commands that read the database: `list`, `topics` and `langs`.
+
+Owns: turning their options into a Filter and a format, and handing the results to render.
+Never writes entries (it may bring their classification in line with an edited config first).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from archfeed.cli.app import (
+    FORMAT_HELP,
+    LangOption,
+    SearchOption,
+    SinceOption,
+    SourceOption,
+    TopicOption,
+    UntilOption,
+    app,
+    choose_format,
+    make_filter,
+    state_of,
+)
+
+TABLE_LIMIT = 50  # a screenful or two; pipes get everything
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    topic: TopicOption = None,
+    lang: LangOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
+    excerpt: Annotated[
+        int | None,
+        typer.Option(min=0, help="Excerpt length in characters [default: [settings].excerpt, 150]"),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=0, help="At most N entries; 0 for all [default: 50 in a table, else all]"),
+    ] = None,
+) -> None:
+    """The entries, newest first."""
+    from archfeed import render
+
+    state = state_of(ctx)
+    config = state.config(required=False)
+    chosen = choose_format(fmt, render.FORMATS)
+    if limit is None:
+        limit = TABLE_LIMIT if chosen == "table" else 0
+    where = make_filter(source, topic, lang, since, until, search, limit)
+    chars = config.settings.excerpt if excerpt is None else excerpt
+    store = state.store(config)
+    entries = store.entries(where, text_chars=chars + 1)
+    store.close()
+    if not entries and chosen == "table":
+        state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
+        return
+    render.write_entries(entries, chosen, chars, sys.stdout)
+
+
+def _counts(
+    ctx: typer.Context,
+    by: str,
+    fmt: str | None,
+    filters: tuple[
+        list[str] | None, list[str] | None, list[str] | None, str | None, str | None, str | None
+    ],
+) -> None:
+    from archfeed import render
+
+    state = state_of(ctx)
+    config = state.config(required=False)
+    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    store = state.store(config)
+    rows = store.counts(by, make_filter(*filters))
+    store.close()
+    render.write_counts(rows, by, chosen, sys.stdout)
+
+
+_COUNT_FORMAT = typer.Option(
+    "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
+)
+
+
+@app.command()
+def topics(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    topic: TopicOption = None,
+    lang: LangOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    fmt: Annotated[str | None, _COUNT_FORMAT] = None,
+) -> None:
+    """Entries per topic (an entry counts once for each of its topics), most first."""
+    _counts(ctx, "topic", fmt, (source, topic, lang, since, until, search))
+
+
+@app.command()
+def langs(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    topic: TopicOption = None,
+    lang: LangOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    fmt: Annotated[str | None, _COUNT_FORMAT] = None,
+) -> None:
+    """Entries per language, most first."""
+    _counts(ctx, "lang", fmt, (source, topic, lang, since, until, search))
