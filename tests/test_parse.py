@@ -147,3 +147,21 @@ def test_untitled_undated_items_without_id_or_link_stay_apart() -> None:
 def test_json_feed_written_with_a_bare_version_is_still_read() -> None:
     doc = {"version": "1.1", "items": [{"id": "a", "title": "T", "content_text": "x"}]}
     assert parse(json.dumps(doc).encode(), None, BASE).entries[0].key == "a"
+
+
+def test_the_feed_author_is_the_author_of_entries_without_one() -> None:
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><author><name>Feed Author</name></author>'
+        b"<entry><id>1</id><title>x</title></entry>"
+        b"<entry><id>2</id><title>y</title><author><name>Own</name></author></entry></feed>"
+    )
+    assert [e.author for e in parse(atom, None, BASE).entries] == ["Feed Author", "Own"]
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "authors": [{"name": "Feed"}],
+        "items": [{"id": "1"}, {"id": "2", "authors": [{"name": "Own"}]}],
+    }
+    assert [e.author for e in parse(json.dumps(doc).encode(), None, BASE).entries] == [
+        "Feed",
+        "Own",
+    ]

@@ -68,7 +68,9 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
         reason = _short(problem) if problem else "no RSS, Atom or RDF elements"
         raise FeedError(f"not a feed: {reason}")
     feed = doc.get("feed", {})
-    entries = tuple(_xml_entry(item, base_url) for item in doc.entries)
+    # the feed's author is every entry's author unless the entry names its own (RSS, Atom, JSON)
+    feed_author = clean(feed.get("author", "")) or None
+    entries = tuple(_xml_entry(item, base_url, feed_author) for item in doc.entries)
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=_language(feed.get("language")),
@@ -77,7 +79,7 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     )
 
 
-def _xml_entry(item: Any, base_url: str) -> ParsedEntry:
+def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry:
     url = _safe_url(item.get("link"), base_url)
     text = _best_text(item)
     when = next(
@@ -97,7 +99,7 @@ def _xml_entry(item: Any, base_url: str) -> ParsedEntry:
         url=url,
         title=raw_title or _untitled(text, url),
         text=text,
-        author=clean(item.get("author", "")) or None,
+        author=clean(item.get("author", "")) or feed_author,
         published=published,
         categories=_categories(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
     )
@@ -132,7 +134,10 @@ def _parse_json(body: bytes, base_url: str) -> ParsedFeed:
             "JSON, but not a JSON Feed (no jsonfeed.org version, no items with id or url)"
         )
     feed_base = _safe_url(doc.get("home_page_url"), base_url) or base_url
-    entries = tuple(_json_entry(item, feed_base) for item in items if isinstance(item, dict))
+    feed_author = _json_authors(doc)
+    entries = tuple(
+        _json_entry(item, feed_base, feed_author) for item in items if isinstance(item, dict)
+    )
     return ParsedFeed(
         title=clean(str(doc.get("title", ""))),
         language=_language(doc.get("language")),
@@ -147,7 +152,14 @@ def _looks_like_json_feed(doc: dict[str, Any], items: list[Any]) -> bool:
     return bool(items) and all(isinstance(i, dict) and ("id" in i or "url" in i) for i in items)
 
 
-def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
+def _json_authors(obj: dict[str, Any]) -> str | None:
+    """JSON Feed 1.1 `authors`, or 1.0's single `author`, as one string."""
+    authors = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
+    names = [clean(str(a.get("name", ""))) for a in authors if isinstance(a, dict)]
+    return ", ".join(filter(None, names)) or None
+
+
+def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) -> ParsedEntry:
     url = _safe_url(item.get("url") or item.get("external_url"), base_url)
     html = item.get("content_html")
     text = (
@@ -159,10 +171,6 @@ def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
         text = clean(item["summary"])
     raw_date = item.get("date_published") or item.get("date_modified")
     title = clean(str(item.get("title") or ""))
-    authors = item.get("authors") or (
-        [item["author"]] if isinstance(item.get("author"), dict) else []
-    )
-    names = [clean(str(a.get("name", ""))) for a in authors if isinstance(a, dict)]
     raw_id = item.get("id")
     return ParsedEntry(
         key=_identity(
@@ -171,7 +179,7 @@ def _json_entry(item: dict[str, Any], base_url: str) -> ParsedEntry:
         url=url,
         title=title or _untitled(text, url),
         text=text,
-        author=", ".join(filter(None, names)) or None,
+        author=_json_authors(item) or feed_author,
         published=_rfc3339(raw_date),
         categories=_categories(item.get("tags") or []),
     )
