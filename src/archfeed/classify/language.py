@@ -65,7 +65,15 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     for lang, words in {
         "en": "the and of to is are were with for this that from how why what when your you "
               "we our not can will be been has have it's its into using about which than should "
-              "their there they or by an on at",
+              "their there they or by an on at "
+              # English words of developer titles, found in no other language here: a title of
+              # jargon and these ("Postgres 16 MVCC internals") is English without a model
+              "internals deep dive guide understanding building scaling testing explained lessons "
+              "learned best practices tips tricks tutorial beginners getting started working "
+              "writing running debugging handling patterns designing migrating announcing "
+              "released faster better simple easy way ways things everything nothing inside "
+              "behind under hood revisited semantics exactly works well done right wrong part "
+              "deep-dive hands-on step-by-step notes thoughts lessons-learned",
         "de": "der das und ist nicht mit für von zu auf ein eine einen dem den des sich auch wie "
               "wir ich oder bei aus nach wird werden sind über warum wenn kann mehr noch nur zum "
               "zur im vom dass",
@@ -134,7 +142,7 @@ def _detect(
     if ranked:
         best, score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if (score >= 2 and score >= 2 * runner_up) or (score >= 1.5 and not runner_up):
+        if (score >= 2 and score >= 2 * runner_up) or not runner_up:
             return best, True
     found, by_text = _langdetect(sample, priors)
     if len(words) <= _SHORT_WORDS and found not in _FUNCTION_WORDS and found not in priors:

@@ -1,0 +1,74 @@
+"""Language detection: accuracy per language and microseconds per entry on the labelled sets.
+
+    python benchmarks/bench_classify.py [--repeat N]
+
+Reads tests/data/languages.tsv (the set the rules were written against) and
+tests/data/languages_holdout.tsv (written separately, never tuned on). Times classify() as fetch
+calls it for a new entry (language and topics), after one warm-up call that loads langdetect's
+profiles; that one-time load is reported on its own line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from archfeed.classify import classify
+from archfeed.classify.language import _detector
+from archfeed.models import ParsedEntry, Source, TopicRule
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+RULES = (
+    TopicRule("security", ("oauth", "jwt", "xss", "ssrf"), ("appsec", "infosec")),
+    TopicRule("databases", ("postgresql", "postgres", "sqlite", "mysql"), ("database",)),
+)
+SOURCE = Source(name="bench", url="https://example.org/feed", topics=("architecture",))
+
+
+def _entries(name: str) -> list[tuple[str, str, ParsedEntry]]:
+    with (DATA / name).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [
+        (row["lang"], row["group"],
+         ParsedEntry(key=str(i), url=None, title=row["title"], text=row["excerpt"], author=None,
+                     published=None, categories=()))
+        for i, row in enumerate(rows)
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed passes over each set")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    _detector(())  # what the first entry that needs langdetect pays, once per process
+    print(f"one-time langdetect profile load: {(time.perf_counter() - started) * 1000:.0f} ms")
+    for name in ("languages.tsv", "languages_holdout.tsv"):
+        entries = _entries(name)
+        right: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        for lang, group, entry in entries:
+            found = classify(entry, SOURCE, None, RULES, ("en", "ru")).lang
+            for key in (lang, f"[{group}]", "[all]"):
+                total[key] += 1
+                right[key] += found == lang
+        passes = []
+        for _ in range(args.repeat):
+            begin = time.perf_counter()
+            for _, _, entry in entries:
+                classify(entry, SOURCE, None, RULES, ("en", "ru"))
+            passes.append((time.perf_counter() - begin) / len(entries) * 1e6)
+        print(
+            f"\n{name}: {len(entries)} entries, median {statistics.median(passes):.0f} µs per "
+            f"entry over {args.repeat} passes (min {min(passes):.0f}, max {max(passes):.0f})"
+        )
+        for key in sorted(total, key=lambda k: (k.startswith("["), -total[k], k)):
+            print(f"  {key:12} {right[key]:4}/{total[key]:<4} {right[key] / total[key]:7.1%}")
+
+
+if __name__ == "__main__":
+    main()
