@@ -69,7 +69,7 @@ def test_lang_and_topic_filters_return_exactly_the_right_entries(fetched: tuple[
     }
     for entry in entries:
         assert entry["lang"] == "ru"
-        assert entry["topics"] == sorted(entry["topics"])  # type: ignore[type-var]
+        assert entry["topics"] == sorted(entry["topics"])
     assert _titles(cli.list_json("--lang", "en")) == {
         "Designing idempotent consumers",
         "Go generics in practice",
