@@ -73,7 +73,9 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
               "writing running debugging handling patterns designing migrating announcing "
               "released faster better simple easy way ways things everything nothing inside "
               "behind under hood revisited semantics exactly works well done right wrong part "
-              "deep-dive hands-on step-by-step notes thoughts lessons-learned",
+              "deep-dive hands-on step-by-step notes thoughts lessons-learned "
+              # link texts feeds put in place of a body (Hacker News: "Comments")
+              "comments comment continue reading read more",
         "de": "der das und ist nicht mit für von zu auf ein eine einen dem den des sich auch wie "
               "wir ich oder bei aus nach wird werden sind über warum wenn kann mehr noch nur zum "
               "zur im vom dass",
