@@ -108,6 +108,26 @@ class Classified:
 
 
 @dataclass(frozen=True)
+class DedupKeys:
+    """What the store indexes to find an entry's copies in other feeds."""
+
+    canonical_url: str | None
+    title_key: str
+    bands: tuple[int, ...]  # LSH bands of a MinHash signature of the text; empty when too short
+
+
+@dataclass(frozen=True)
+class Article:
+    """An entry as the cross-post decision sees it."""
+
+    source: str
+    title: str
+    text: str
+    lang: str
+    canonical_url: str | None
+
+
+@dataclass(frozen=True)
 class SourceReport:
     source: str
     new: int = 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from archfeed.classify import classify, decide, fingerprint
+from archfeed import dedup
+from archfeed.classify import classify, decide, fingerprints
 from archfeed.errors import FeedError, UsageError
-from archfeed.models import Config, FetchResult, ParsedFeed, Source, SourceReport
+from archfeed.models import Article, Config, FetchResult, ParsedFeed, Source, SourceReport
 from archfeed.store import Change, Known, Store, entry_hash
 
 
@@ -35,7 +36,7 @@ def reclassify(config: Config, store: Store) -> int:
     """Classify again the stored entries of every source whose topics, language or the topic
     rules changed since they were classified; no text is detected or downloaded again. Returns
     how many entries changed hands; 0 (one small query) when the config did not change."""
-    prints = {source.name: fingerprint(source, config.topics) for source in config.sources}
+    prints = fingerprints(config.sources, config.topics)
     by_name = {source.name: source for source in config.sources}
     done = 0
     for name in store.stale(prints):
@@ -60,9 +61,10 @@ def run(
 
     reclassify(config, store)
     by_name = {source.name: source for source in sources}
+    prints = fingerprints(sources, config.topics)
     reports: list[SourceReport] = []
     for result in fetch_all(sources, store.validators(), config.settings, force):
-        report = _ingest(config, store, by_name[result.source], result)
+        report = _ingest(config, store, by_name[result.source], prints[result.source], result)
         reports.append(report)
         if on_report:
             on_report(report)
@@ -70,14 +72,16 @@ def run(
     return sorted(reports, key=lambda report: order[report.source])
 
 
-def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -> SourceReport:
+def _ingest(
+    config: Config, store: Store, source: Source, classified_with: str, result: FetchResult
+) -> SourceReport:
     from archfeed.parse import parse  # feedparser: only the fetch command pays for it
 
     now = datetime.now(UTC).replace(microsecond=0)
     if result.error:
         return _failed(store, source, result, result.error, now)
     if result.body is None:
-        store.save(source, fingerprint(source, config.topics), result, (), {}, now)
+        store.save(source, classified_with, result, (), {}, now)
         return SourceReport(source.name, not_modified=True, status=result.status)
     try:
         feed = parse(result.body, result.content_type, result.final_url or source.url)
@@ -86,13 +90,12 @@ def _ingest(config: Config, store: Store, source: Source, result: FetchResult) -
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
         return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
     known = store.known(source.name)
-    changes = _changes(config, source, feed, known)
-    new, updated = store.save(
-        source, fingerprint(source, config.topics), result, changes, known, now
-    )
+    changes = _changes(config, store, source, feed, known)
+    new, updated, copies = store.save(source, classified_with, result, changes, known, now)
     return SourceReport(
-        source.name, new=new, updated=updated, status=result.status, warning=feed.warning
-    )
+        source.name, new=new, updated=updated, duplicates=copies, status=result.status,
+        warning=feed.warning,
+    )  # fmt: skip
 
 
 def _failed(
@@ -103,9 +106,10 @@ def _failed(
 
 
 def _changes(
-    config: Config, source: Source, feed: ParsedFeed, known: Mapping[str, Known]
+    config: Config, store: Store, source: Source, feed: ParsedFeed, known: Mapping[str, Known]
 ) -> list[Change]:
-    """New and changed entries only: an unchanged entry is neither classified nor written."""
+    """New and changed entries only (an unchanged entry is neither classified nor written), each
+    with the stored entries of other sources that are copies of the same article."""
     seen: set[str] = set()
     changes = []
     for entry in feed.entries:
@@ -119,5 +123,12 @@ def _changes(
         classified = classify(
             entry, source, feed.language, config.topics, config.settings.languages
         )
-        changes.append(Change(entry, classified, digest))
+        keys = dedup.keys(entry.url, entry.title, entry.text)
+        me = Article(source.name, entry.title, entry.text, classified.lang, keys.canonical_url)
+        copies = tuple(
+            seq
+            for seq, other in store.candidates(source.name, keys)
+            if dedup.same_article(me, other)
+        )
+        changes.append(Change(entry, classified, digest, keys, copies))
     return changes

@@ -18,7 +18,7 @@ from archfeed.classify.language import UNDETERMINED, detect
 from archfeed.models import Classified, ParsedEntry, Source, TopicRule
 from archfeed.text import slugify
 
-__all__ = ["UNDETERMINED", "classify", "decide", "fingerprint", "topics_of"]
+__all__ = ["UNDETERMINED", "classify", "decide", "fingerprints", "topics_of"]
 
 
 def classify(
@@ -68,11 +68,16 @@ def topics_of(
     return tuple(sorted(found))
 
 
-def fingerprint(source: Source, rules: Sequence[TopicRule]) -> str:
-    """A hash of everything in the config that a source's classification depends on, apart from
+def fingerprints(sources: Sequence[Source], rules: Sequence[TopicRule]) -> dict[str, str]:
+    """Per source, a hash of everything in the config its classification depends on, apart from
     the entries' text: when it changes, that source's stored entries are classified again."""
-    basis = [source.topics, source.lang, [[r.name, r.keywords, r.categories] for r in rules]]
-    return hashlib.sha1(json.dumps(basis).encode(), usedforsecurity=False).hexdigest()[:16]
+    shared = json.dumps([[r.name, r.keywords, r.categories] for r in rules])
+    return {
+        source.name: hashlib.sha1(
+            json.dumps([source.topics, source.lang, shared]).encode(), usedforsecurity=False
+        ).hexdigest()[:16]
+        for source in sources
+    }
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ Never writes entries (it may bring their classification in line with an edited c
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -46,8 +47,12 @@ def list_(
         int | None,
         typer.Option(min=0, help="At most N entries; 0 for all [default: 50 in a table, else all]"),
     ] = None,
+    all_copies: Annotated[
+        bool,
+        typer.Option("--all", help="Every copy of a cross-posted article, not just the canonical"),
+    ] = False,
 ) -> None:
-    """The entries, newest first."""
+    """The entries, newest first: one per article, with where else it appeared."""
     from archfeed import render
 
     state = state_of(ctx)
@@ -55,7 +60,9 @@ def list_(
     chosen = choose_format(fmt, render.FORMATS)
     if limit is None:
         limit = TABLE_LIMIT if chosen == "table" else 0
-    where = make_filter(source, topic, lang, since, until, search, limit)
+    where = replace(
+        make_filter(source, topic, lang, since, until, search, limit), all_copies=all_copies
+    )
     chars = config.settings.excerpt if excerpt is None else excerpt
     store = state.store(config)
     entries = store.entries(where, text_chars=chars + 1)

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from archfeed.errors import StoreError
 from archfeed.models import (
+    Article,
     Classified,
+    DedupKeys,
     FetchResult,
     Filter,
     ParsedEntry,
@@ -29,10 +31,10 @@ from archfeed.models import (
     StoredEntry,
     Validators,
 )
-from archfeed.store import query
+from archfeed.store import clusters, query
 from archfeed.text import iso
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -67,6 +69,8 @@ class Change:
     entry: ParsedEntry
     classified: Classified
     content_hash: str
+    keys: DedupKeys
+    copies: tuple[int, ...] = ()  # seqs of stored entries in other sources: the same article
 
 
 class Store:
@@ -164,9 +168,11 @@ class Store:
         changes: Sequence[Change],
         known: dict[str, Known],
         now: datetime,
-    ) -> tuple[int, int]:
-        """Write one source's new and changed entries and its fetch state in one transaction.
-        `fingerprint` is the classification the changes were made with. Returns (new, updated)."""
+    ) -> tuple[int, int, int]:
+        """Write one source's new and changed entries, their clusters of copies and the source's
+        fetch state, in one transaction. `fingerprint` is the classification the changes were
+        made with. Returns (new, updated, duplicates): duplicates are new copies of stored
+        articles."""
         stamp = iso(now)
         inserts, updates, topics = [], [], []
         for change in changes:
@@ -202,6 +208,11 @@ class Store:
                 updates,
             )
             _set_topics(conn, topics)
+            changed = [(entry_id(source.name, c.entry.key), c) for c in changes]
+            clusters.write_keys(conn, [(id_, c.keys) for id_, c in changed])
+            touched = clusters.clusters_of(conn, [id_ for id_, _ in changed]) if changed else set()
+            touched |= {clusters.join(conn, id_, c.copies) for id_, c in changed if c.copies}
+            clusters.elect(conn, touched)
             conn.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
                 "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
@@ -209,17 +220,19 @@ class Store:
                 (result.etag, result.last_modified, result.body_hash, stamp, result.status,
                  result.permanent_redirect, bool(inserts), stamp, source.name),
             )  # fmt: skip
-        return len(inserts), len(updates)
+        duplicates = sum(1 for c in changes if c.copies and c.entry.key not in known)
+        return len(inserts), len(updates), duplicates
 
     @staticmethod
     def _touch(
         conn: sqlite3.Connection, source: Source, fingerprint: str | None, now: datetime
     ) -> None:
         conn.execute(
-            "INSERT INTO sources (name, url, added, classified_with) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+            "INSERT INTO sources (name, url, added, classified_with, position) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+            "position = excluded.position, "
             "classified_with = coalesce(excluded.classified_with, classified_with)",
-            (source.name, source.url, iso(now), fingerprint),
+            (source.name, source.url, iso(now), fingerprint, source.position),
         )
 
     # -- classification after a config change ----------------------------------------------------
@@ -251,6 +264,9 @@ class Store:
             conn.execute(
                 "UPDATE sources SET classified_with = ? WHERE name = ?", (fingerprint, source)
             )
+
+    def candidates(self, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
+        return clusters.candidates(self.conn, source, keys)
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from archfeed.models import Filter, StoredEntry
+from archfeed.store.clusters import with_copies
 from archfeed.text import iso
 
 
@@ -21,24 +22,33 @@ def entries(
     list of excerpts does not read whole articles."""
     text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
     clauses, params = _where(where)
+    if not where.all_copies:  # one row per article: its canonical copy
+        clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     sql = (
-        f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics "
-        f"FROM entries {clauses} ORDER BY published DESC, id"
+        f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics, "
+        f"cluster FROM entries {clauses} ORDER BY published DESC, id"
     )
     if where.limit:
         sql += f" LIMIT {int(where.limit)}"
-    return [_stored(row) for row in conn.execute(sql, params)]
+    rows = conn.execute(sql, params).fetchall()
+    found = [_stored(row[:-1]) for row in rows]
+    return with_copies(conn, found, [row[-1] for row in rows])
 
 
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:
-    """(value, entries) per language or per topic among the entries the filter selects, most
-    first."""
+    """(value, articles) per language or per topic among the articles the filter selects, most
+    first. An article is counted once, by its canonical copy, with the topics of all its copies."""
     clauses, params = _where(where)
+    clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     if by == "lang":
         sql = f"SELECT lang, count(*) AS n FROM entries {clauses} GROUP BY lang"
     else:
-        inner = f"SELECT seq FROM entries {clauses}" if clauses else "SELECT seq FROM entries"
-        sql = f"SELECT topic, count(*) AS n FROM entry_topics WHERE seq IN ({inner}) GROUP BY topic"
+        article = "coalesce(e.cluster, -e.seq)"
+        sql = (
+            f"SELECT t.topic, count(DISTINCT {article}) AS n FROM entry_topics t "
+            f"JOIN entries e ON e.seq = t.seq WHERE {article} IN "
+            f"(SELECT coalesce(cluster, -seq) FROM entries {clauses}) GROUP BY t.topic"
+        )
     rows = conn.execute(f"{sql} ORDER BY n DESC, 1", params)
     return [(str(value), int(n)) for value, n in rows]
 
@@ -53,9 +63,14 @@ def _where(where: Filter) -> tuple[str, list[object]]:
         clauses.append(f"lang IN ({', '.join('?' * len(where.langs))})")
         params.extend(where.langs)
     if where.topics:
+        # an article has the topics of all its copies (DESIGN §4)
         marks = ", ".join("?" * len(where.topics))
-        clauses.append(f"seq IN (SELECT seq FROM entry_topics WHERE topic IN ({marks}))")
-        params.extend(where.topics)
+        clauses.append(
+            f"(seq IN (SELECT seq FROM entry_topics WHERE topic IN ({marks})) OR cluster IN ("
+            "SELECT e.cluster FROM entry_topics t JOIN entries e ON e.seq = t.seq "
+            f"WHERE t.topic IN ({marks}) AND e.cluster IS NOT NULL))"
+        )
+        params.extend(where.topics * 2)
     if where.since:
         clauses.append("published >= ?")
         params.append(iso(where.since))

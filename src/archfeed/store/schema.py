@@ -114,4 +114,33 @@ def _topics_and_text_language_v2(db: sqlite_utils.Database) -> None:
     entries.create_index(["lang", "published"])
 
 
-_STEPS: list[Callable[[sqlite_utils.Database], None]] = [_schema_v1, _topics_and_text_language_v2]
+def _crossposts_v3(db: sqlite_utils.Database) -> None:
+    """v3: what finds the copies of an article in other feeds (canonical URL, title key, LSH bands
+    of a text signature, all indexed), the cluster an entry belongs to, whether it is the
+    cluster's canonical copy, and each source's position in the config (which breaks ties)."""
+    entries = db.table("entries")
+    entries.add_column("canonical_url", str)
+    entries.add_column("title_key", str)
+    entries.add_column("cluster", int)
+    entries.add_column("canonical", int, not_null_default=1)
+    entries.create_index(["canonical_url"])
+    entries.create_index(["title_key"])
+    entries.create_index(["cluster"])
+    entries.create_index(["canonical", "published", "id"], index_name="entries_canonical_newest")
+    db.table("sources").add_column("position", int)
+    db.execute(
+        "CREATE TABLE entry_bands (band INTEGER NOT NULL, seq INTEGER NOT NULL, "
+        "PRIMARY KEY (band, seq)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX entry_bands_seq ON entry_bands (seq)")
+    db.execute(
+        "CREATE TRIGGER entries_bands_ad AFTER DELETE ON entries BEGIN "
+        "DELETE FROM entry_bands WHERE seq = old.seq; END"
+    )
+
+
+_STEPS: list[Callable[[sqlite_utils.Database], None]] = [
+    _schema_v1,
+    _topics_and_text_language_v2,
+    _crossposts_v3,
+]

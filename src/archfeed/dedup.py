@@ -1,0 +1,145 @@
+"""Cross-posts: canonical URLs, text signatures, and the decision that two entries are one article.
+
+Owns: the rules of DESIGN §4 for "the same article in two feeds". Pure: never does I/O; the store
+indexes what `keys()` computes, and update.py asks `same_article()` about the candidates the
+store finds. Precision beats recall: every rule that could merge two different articles has a
+guard, because a false merge hides an article from the reader.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from archfeed.models import Article, DedupKeys
+
+# query parameters that say who sent the reader, never which page they read
+_TRACKING = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ref", "ref_src",
+                       "igshid", "yclid", "_hsenc", "_hsmi", "mkt_tok"})  # fmt: skip
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+")
+
+SHINGLE = 3  # words per shingle
+BINS = 32  # one-permutation MinHash: each shingle hash falls into one of 32 bins
+ROWS = 2  # bins per LSH band: 16 bands; a pair at Jaccard 0.6 shares a band with p ≈ 0.999
+MIN_WORDS = 40  # below this, texts ("Comments", a one-line blurb) never merge two entries
+RETITLED_MIN_WORDS = 150  # different titles: only a whole article, not a shared intro, merges
+CONTAINED = 0.9  # same title: the shorter text's shingles found in the longer (summary vs full)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """DESIGN §4: https, lower-case host without `www.` or a default port, no fragment, no
+    tracking parameters (utm_*, fbclid, gclid, mc_*, ref, Medium's `source=rss…`), the rest
+    sorted, no trailing slash."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower().removeprefix("www.")
+    if parts.port and str(parts.port) not in _DEFAULT_PORTS.values():
+        host = f"{host}:{parts.port}"
+    query = sorted(
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking(key, value)
+    )
+    path = parts.path.rstrip("/")
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def _is_tracking(key: str, value: str) -> bool:
+    key = key.lower()
+    # Medium appends ?source=rss----<feed id>---4 to every link of a feed
+    return (
+        key.startswith("utm_") or key in _TRACKING or (key == "source" and value.startswith("rss"))
+    )
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words without accents: the unit of every text comparison."""
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+    return _WORD.findall(text.lower())
+
+
+def title_key(title: str) -> str:
+    return " ".join(words(title))
+
+
+def shingles(tokens: list[str]) -> set[str]:
+    return {" ".join(tokens[i : i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1))}
+
+
+def keys(url: str | None, title: str, text: str) -> DedupKeys:
+    tokens = words(text)
+    bands: tuple[int, ...] = ()
+    if len(tokens) >= MIN_WORDS:
+        bands = _bands(shingles(tokens))
+    return DedupKeys(canonical_url(url), title_key(title), bands)
+
+
+def _bands(grams: set[str]) -> tuple[int, ...]:
+    """LSH bands of a one-permutation MinHash: one CRC per shingle, the minimum in each bin,
+    ROWS bins to a band. A band with an empty bin is left out, never matched."""
+    minima: list[int | None] = [None] * BINS
+    for gram in grams:
+        value = zlib.crc32(gram.encode())
+        slot = value % BINS
+        current = minima[slot]
+        if current is None or value < current:
+            minima[slot] = value
+    bands = []
+    for band in range(BINS // ROWS):
+        rows = minima[band * ROWS : (band + 1) * ROWS]
+        if None in rows:
+            continue
+        # band number and its minima in one 63-bit integer: an SQLite INTEGER
+        bands.append(zlib.crc32(repr((band, *rows)).encode()) | band << 32)
+    return tuple(bands)
+
+
+def same_article(one: Article, two: Article) -> bool:
+    """Are these two entries, from two sources, copies of one article?"""
+    if one.source == two.source:
+        return False  # a feed repeating itself is its own business, not a cross-post
+    if one.canonical_url and one.canonical_url == two.canonical_url:
+        return True
+    return _same_text(one, two)
+
+
+def _same_text(one: Article, two: Article) -> bool:
+    if one.lang != two.lang and "und" not in (one.lang, two.lang):
+        return False  # a translation is another article
+    if _numbers(one.title) != _numbers(two.title):
+        return False  # "part 1" and "part 2", issue #41 and #42
+    first, second = words(one.text), words(two.text)
+    shorter = min(len(first), len(second))
+    same_title = title_key(one.title) == title_key(two.title)
+    if shorter < MIN_WORDS or (not same_title and shorter < RETITLED_MIN_WORDS):
+        return False
+    a, b = shingles(first), shingles(second)
+    if len(a & b) / len(a | b) >= _threshold(shorter):
+        return True
+    # the same title, one copy a summary of the other: its every sentence inside the longer one
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return same_title and len(small & large) / len(small) >= CONTAINED
+
+
+def _threshold(length: int) -> float:
+    """Jaccard of word 3-gram shingles a copy must reach: stricter for shorter texts, where a
+    shared paragraph weighs more. A 10-word footer on a 150-word article leaves ~0.88."""
+    if length < 100:
+        return 0.8
+    if length < 400:
+        return 0.7
+    return 0.6
+
+
+def _numbers(title: str) -> tuple[str, ...]:
+    return tuple(_NUMBER.findall(title))

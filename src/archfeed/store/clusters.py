@@ -1,0 +1,133 @@
+"""Clusters of copies of one article: finding candidates, joining clusters, electing the canonical
+copy, and gathering the other copies of listed entries.
+
+Owns: the SQL over entries.cluster, entries.canonical and entry_bands. Never decides whether two
+entries are the same article (dedup.py does, on the candidates found here), and never puts a
+value into SQL text: only fixed fragments and `?` marks are joined.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from archfeed.models import Article, Copy, DedupKeys, StoredEntry
+
+MAX_CANDIDATES = 50  # a title or URL shared by more entries than this is boilerplate, not a copy
+
+
+def candidates(conn: sqlite3.Connection, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
+    """Entries of other sources that share a canonical URL, a title (of 3+ words) or an LSH band
+    with `keys`: index lookups only, whatever the size of the database."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if keys.canonical_url:
+        clauses.append("canonical_url = ?")
+        params.append(keys.canonical_url)
+    if keys.title_key.count(" ") >= 2:
+        clauses.append("title_key = ?")
+        params.append(keys.title_key)
+    if keys.bands:
+        marks = ", ".join("?" * len(keys.bands))
+        clauses.append(f"seq IN (SELECT seq FROM entry_bands WHERE band IN ({marks}))")
+        params.extend(keys.bands)
+    if not clauses:
+        return []
+    rows = conn.execute(
+        "SELECT seq, source, title, text, lang, canonical_url FROM entries "
+        f"WHERE source != ? AND ({' OR '.join(clauses)}) LIMIT {MAX_CANDIDATES}",
+        [source, *params],
+    )
+    return [
+        (seq, Article(src, title, text, lang, url)) for seq, src, title, text, lang, url in rows
+    ]
+
+
+def write_keys(conn: sqlite3.Connection, rows: Sequence[tuple[str, DedupKeys]]) -> None:
+    """Index the keys of new and changed entries (by id)."""
+    conn.executemany(
+        "UPDATE entries SET canonical_url = ?, title_key = ? WHERE id = ?",
+        [(keys.canonical_url, keys.title_key, id_) for id_, keys in rows],
+    )
+    conn.executemany(
+        "DELETE FROM entry_bands WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
+        [(id_,) for id_, _ in rows],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO entry_bands (band, seq) SELECT ?, seq FROM entries WHERE id = ?",
+        [(band, id_) for id_, keys in rows for band in keys.bands],
+    )
+
+
+def join(conn: sqlite3.Connection, entry: str, matches: Iterable[int]) -> int:
+    """Put the entry (by id) and its matches (by seq) in one cluster, merging their clusters.
+    A cluster is named by the smallest seq ever in it, so its name never changes."""
+    seq = conn.execute("SELECT seq FROM entries WHERE id = ?", (entry,)).fetchone()[0]
+    members = [seq, *matches]
+    marks = ", ".join("?" * len(members))
+    names = {
+        row[0] if row[0] is not None else row[1]
+        for row in conn.execute(
+            f"SELECT cluster, seq FROM entries WHERE seq IN ({marks})",
+            members,
+        )
+    }
+    cluster = min(names | set(members))
+    marks_names = ", ".join("?" * len(names))
+    conn.execute(
+        f"UPDATE entries SET cluster = ? WHERE seq IN ({marks}) OR cluster IN ({marks_names})",
+        [cluster, *members, *names],
+    )
+    return int(cluster)
+
+
+def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
+    """DESIGN §4: the canonical copy is the earliest published, ties broken by the source's
+    position in the config (then by age in the database): the same answer on every fetch."""
+    for cluster in set(clusters):
+        conn.execute("UPDATE entries SET canonical = 0 WHERE cluster = ?", (cluster,))
+        conn.execute(
+            "UPDATE entries SET canonical = 1 WHERE seq = (SELECT e.seq FROM entries e "
+            "LEFT JOIN sources s ON s.name = e.source WHERE e.cluster = ? "
+            "ORDER BY e.published, coalesce(s.position, 1e9), e.seq LIMIT 1)",
+            (cluster,),
+        )
+
+
+def clusters_of(conn: sqlite3.Connection, ids: Sequence[str]) -> set[int]:
+    marks = ", ".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT DISTINCT cluster FROM entries WHERE id IN ({marks}) AND cluster IS NOT NULL",
+        list(ids),
+    )
+    return {int(row[0]) for row in rows}
+
+
+def with_copies(conn: sqlite3.Connection, entries: list[StoredEntry], clusters: list[int | None]
+                ) -> list[StoredEntry]:  # fmt: skip
+    """Each entry with `also_at` (the other copies, oldest first) and the topics of all copies."""
+    wanted = sorted({c for c in clusters if c is not None})
+    if not wanted:
+        return entries
+    marks = ", ".join("?" * len(wanted))
+    members: dict[int, list[tuple[str, str, str | None, str, list[str]]]] = {}
+    for cluster, id_, source, url, title, topics in conn.execute(
+        "SELECT cluster, id, source, url, title, topics FROM entries "
+        f"WHERE cluster IN ({marks}) ORDER BY published, seq",
+        wanted,
+    ):
+        members.setdefault(cluster, []).append((id_, source, url, title, json.loads(topics)))
+    result = []
+    for entry, cluster in zip(entries, clusters, strict=True):
+        if cluster is None:
+            result.append(entry)
+            continue
+        copies = members.get(cluster, [])
+        others = tuple(
+            Copy(src, url, title) for id_, src, url, title, _ in copies if id_ != entry.id
+        )
+        topics = tuple(sorted({t for *_, tops in copies for t in tops} | set(entry.topics)))
+        result.append(replace(entry, also_at=others, topics=topics))
+    return result
