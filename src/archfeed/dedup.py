@@ -22,9 +22,10 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+")
 
-SHINGLE = 3  # words per shingle
+SHINGLE = 3  # words per shingle (shingles() spells the three out, for speed)
 BINS = 32  # one-permutation MinHash: each shingle hash falls into one of 32 bins
 ROWS = 2  # bins per LSH band: 16 bands; a pair at Jaccard 0.6 shares a band with p ≈ 0.999
+SIGNATURE_WORDS = 300
 MIN_WORDS = 40  # below this, texts ("Comments", a one-line blurb) never merge two entries
 RETITLED_MIN_WORDS = 150  # different titles: only a whole article, not a shared intro, merges
 CONTAINED = 0.9  # same title: the shorter text's shingles found in the longer (summary vs full)
@@ -73,31 +74,39 @@ def title_key(title: str) -> str:
 
 
 def shingles(tokens: list[str]) -> set[str]:
-    return {" ".join(tokens[i : i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1))}
+    if len(tokens) < SHINGLE:
+        return {" ".join(tokens)}
+    return {f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)}
 
 
 def keys(url: str | None, title: str, text: str) -> DedupKeys:
     tokens = words(text)
     bands: tuple[int, ...] = ()
     if len(tokens) >= MIN_WORDS:
-        bands = _bands(shingles(tokens))
+        # the signature only finds candidates (same_article compares whole texts), and the
+        # opening of an article finds its copies as well as all of it, at a fixed cost
+        bands = _bands(shingles(tokens[:SIGNATURE_WORDS]))
     return DedupKeys(canonical_url(url), title_key(title), bands)
 
 
 def _bands(grams: set[str]) -> tuple[int, ...]:
     """LSH bands of a one-permutation MinHash: one CRC per shingle, the minimum in each bin,
     ROWS bins to a band. A band with an empty bin is left out, never matched."""
-    minima: list[int | None] = [None] * BINS
-    for gram in grams:
-        value = zlib.crc32(gram.encode())
+    empty = 1 << 32  # above any CRC-32
+    minima = [empty] * BINS
+    filled = 0
+    # in ascending order, the first value to land in a bin is its minimum
+    for value in sorted(map(zlib.crc32, map(str.encode, grams))):
         slot = value % BINS
-        current = minima[slot]
-        if current is None or value < current:
+        if minima[slot] == empty:
             minima[slot] = value
+            filled += 1
+            if filled == BINS:
+                break
     bands = []
     for band in range(BINS // ROWS):
         rows = minima[band * ROWS : (band + 1) * ROWS]
-        if None in rows:
+        if empty in rows:
             continue
         # band number and its minima in one 63-bit integer: an SQLite INTEGER
         bands.append(zlib.crc32(repr((band, *rows)).encode()) | band << 32)

@@ -38,11 +38,12 @@ def reclassify(config: Config, store: Store) -> int:
     how many entries changed hands; 0 (one small query) when the config did not change."""
     prints = fingerprints(config.sources, config.topics)
     by_name = {source.name: source for source in config.sources}
+    expected = config.settings.languages
     done = 0
     for name in store.stale(prints):
         source = by_name[name]
         rows = [
-            (id_, decide(source, lang, how, categories, title, text, config.topics))
+            (id_, decide(source, lang, how, categories, title, text, config.topics, expected))
             for id_, lang, how, categories, title, text in store.classification_inputs(name)
         ]
         store.reclassify(name, prints[name], rows)
@@ -89,6 +90,19 @@ def _ingest(
         return _failed(store, source, result, exc.message, now)
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
         return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
+    return store_feed(config, store, source, classified_with, result, feed, now)
+
+
+def store_feed(
+    config: Config,
+    store: Store,
+    source: Source,
+    classified_with: str,
+    result: FetchResult,
+    feed: ParsedFeed,
+    now: datetime,
+) -> SourceReport:
+    """Classify a parsed feed's new and changed entries, find their copies, store them."""
     known = store.known(source.name)
     changes = _changes(config, store, source, feed, known)
     new, updated, copies = store.save(source, classified_with, result, changes, known, now)

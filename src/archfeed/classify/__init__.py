@@ -18,7 +18,9 @@ from archfeed.classify.language import UNDETERMINED, detect
 from archfeed.models import Classified, ParsedEntry, Source, TopicRule
 from archfeed.text import slugify
 
-__all__ = ["UNDETERMINED", "classify", "decide", "fingerprints", "topics_of"]
+NOT_DETECTED = ""  # stored as text_lang while a source's `lang` makes detection unnecessary
+
+__all__ = ["NOT_DETECTED", "UNDETERMINED", "classify", "decide", "fingerprints", "topics_of"]
 
 
 def classify(
@@ -28,8 +30,13 @@ def classify(
     rules: Sequence[TopicRule],
     expected: Sequence[str] = (),
 ) -> Classified:
-    text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
-    return decide(source, text_lang, how, entry.categories, entry.title, entry.text, rules)
+    if source.lang:
+        text_lang, how = NOT_DETECTED, NOT_DETECTED  # the config decides: no detection to pay
+    else:
+        text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
+    return decide(
+        source, text_lang, how, entry.categories, entry.title, entry.text, rules, expected
+    )
 
 
 def decide(
@@ -40,9 +47,13 @@ def decide(
     title: str,
     text: str,
     rules: Sequence[TopicRule],
+    expected: Sequence[str] = (),
 ) -> Classified:
     """The classification from what was detected once and what the config says now; this is
-    what runs again, without detection, when the user edits the rules."""
+    what runs again when the user edits the config, detecting only entries never detected (their
+    source's `lang` used to decide)."""
+    if not source.lang and text_lang == NOT_DETECTED:
+        text_lang, text_lang_source = detect(title, text, None, expected)
     return Classified(
         lang=source.lang or text_lang,
         lang_source="config" if source.lang else text_lang_source,
