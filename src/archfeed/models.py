@@ -166,6 +166,18 @@ class StoredEntry:
 
 
 @dataclass(frozen=True)
+class EntryDetail:
+    """What `show` prints beyond a listed entry."""
+
+    entry: StoredEntry
+    lang_source: str
+    categories: tuple[str, ...]
+    updated: datetime
+    source_url: str | None
+    canonical: bool
+
+
+@dataclass(frozen=True)
 class Filter:
     sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from archfeed.models import SourceReport, StoredEntry
+from archfeed.models import EntryDetail, SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
 
 FORMATS = ("table", "plain", "json", "jsonl")
-COUNT_FORMATS = ("table", "plain", "json")
+COUNT_FORMATS = ("table", "plain", "json")  # also `show`'s
 
 
 def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
@@ -103,6 +104,59 @@ def _table(
             body,
         )
     _console(out, width).print(table)
+
+
+def detail_object(detail: EntryDetail) -> dict[str, Any]:
+    """`show --format json`: the entry object of `list`, with the whole text and what else is
+    known (a superset: every key of the list contract is there, meaning the same)."""
+    entry = detail.entry
+    return {
+        **entry_object(entry, len(entry.text)),
+        "text": entry.text,
+        "lang_source": detail.lang_source,
+        "categories": list(detail.categories),
+        "updated": iso(detail.updated),
+        "canonical": detail.canonical,
+    }
+
+
+def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None = None) -> None:
+    entry = detail.entry
+    if fmt == "json":
+        json.dump(detail_object(detail), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    fields = [
+        ("id", entry.id),
+        ("source", entry.source + (f" ({detail.source_url})" if detail.source_url else "")),
+        ("url", entry.url or "-"),
+        ("published", iso(entry.published)),
+        ("first seen", iso(entry.first_seen)),
+        ("updated", iso(detail.updated)),
+        ("language", f"{entry.lang} ({detail.lang_source})"),
+        ("topics", ", ".join(entry.topics) or "-"),
+        ("categories", ", ".join(detail.categories) or "-"),
+        ("author", entry.author or "-"),
+    ]
+    fields += [("also at", f"{c.source}: {c.title} <{c.url or '-'}>") for c in entry.also_at]
+    if fmt == "plain":
+        out.write(entry.title + "\n\n")
+        out.writelines(f"{name}: {value}\n" for name, value in fields)
+        out.write("\n" + textwrap.fill(entry.text, width or 72) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="cyan", no_wrap=True)
+    grid.add_column()
+    for name, value in fields:
+        grid.add_row(Text(name), Text(value))
+    console = _console(out, width)
+    console.print(Text(entry.title, style="bold"))
+    console.print(grid)
+    console.print()
+    console.print(Text(entry.text))
 
 
 def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[str]) -> None:

@@ -1,4 +1,4 @@
-"""Commands that read the database: `list`, `topics` and `langs`.
+"""Commands that read the database: `list`, `show`, `topics` and `langs`.
 
 Owns: turning their options into a Filter and a format, and handing the results to render.
 Never writes entries (it may bring their classification in line with an edited config first).
@@ -27,6 +27,7 @@ from archfeed.cli.app import (
 )
 
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
+MIN_ID_PREFIX = 6
 
 
 @app.command("list")
@@ -71,6 +72,44 @@ def list_(
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
     render.write_entries(entries, chosen, chars, sys.stdout)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    entry_id: Annotated[
+        str, typer.Argument(metavar="ID", help="An entry's id, or 6+ of its first characters")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
+        ),
+    ] = None,
+) -> None:
+    """One entry in full: every field, its whole text, where else it appeared."""
+    from archfeed import render
+    from archfeed.errors import ArchfeedError, UsageError
+
+    prefix = entry_id.strip().lower()
+    if len(prefix) < MIN_ID_PREFIX:
+        raise UsageError(
+            f"'{entry_id}' is too short for an entry id",
+            hint=f"give at least {MIN_ID_PREFIX} characters of an id that list shows",
+        )
+    state = state_of(ctx)
+    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    store = state.store(state.config(required=False))
+    found = store.detail(prefix)
+    store.close()
+    if not found:
+        raise ArchfeedError(f"no entry with an id starting '{prefix}'",
+                            hint="'archfeed list --format json' shows the ids")  # fmt: skip
+    if len(found) > 1:
+        ids = f"{found[0].entry.id}, {found[1].entry.id}…"
+        raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",
+                         hint="give more characters of the id")  # fmt: skip
+    render.write_detail(found[0], chosen, sys.stdout)
 
 
 def _counts(

@@ -24,6 +24,7 @@ from archfeed.models import (
     Article,
     Classified,
     DedupKeys,
+    EntryDetail,
     FetchResult,
     Filter,
     ParsedEntry,
@@ -272,6 +273,9 @@ class Store:
 
     def entries(self, where: Filter, text_chars: int | None = None) -> list[StoredEntry]:
         return query.entries(self.conn, where, text_chars)
+
+    def detail(self, prefix: str) -> list[EntryDetail]:
+        return query.detail(self.conn, prefix)
 
     def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
         return query.counts(self.conn, by, where)

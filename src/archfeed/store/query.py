@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from archfeed.models import Filter, StoredEntry
+from archfeed.models import EntryDetail, Filter, StoredEntry
 from archfeed.store.clusters import with_copies
 from archfeed.text import iso
 
@@ -33,6 +33,23 @@ def entries(
     rows = conn.execute(sql, params).fetchall()
     found = [_stored(row[:-1]) for row in rows]
     return with_copies(conn, found, [row[-1] for row in rows])
+
+
+def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:
+    """The entries whose id starts with `prefix` (two at most: enough to call it ambiguous)."""
+    rows = conn.execute(
+        "SELECT e.id, e.source, e.title, e.url, e.text, e.author, e.published, e.first_seen, "
+        "e.lang, e.topics, e.cluster, e.lang_source, e.categories, e.updated, s.url, e.canonical "
+        "FROM entries e LEFT JOIN sources s ON s.name = e.source "
+        "WHERE e.id >= ? AND e.id < ? ORDER BY e.id LIMIT 2",
+        (prefix, prefix + "\uffff"),
+    ).fetchall()
+    found = with_copies(conn, [_stored(row[:10]) for row in rows], [row[10] for row in rows])
+    return [
+        EntryDetail(entry, str(row[11] or ""), tuple(json.loads(row[12])), _when(row[13]),
+                    row[14], bool(row[15]))
+        for entry, row in zip(found, rows, strict=True)
+    ]  # fmt: skip
 
 
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:
