@@ -165,3 +165,31 @@ def test_the_feed_author_is_the_author_of_entries_without_one() -> None:
         "Feed",
         "Own",
     ]
+
+
+def test_entity_expansion_attacks_do_not_expand() -> None:
+    quadratic = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "' + b"x" * 50_000 + b'">\n]>\n'
+        b'<rss version="2.0"><channel><title>t</title><item><title>t</title><guid>1</guid>'
+        b"<description>" + b"&a;" * 20_000 + b"</description></item></channel></rss>"
+    )
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "' % i + (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10 + b'">'
+            for i in range(1, 10)
+        )
+        + b']><rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>&lol9;</title>'
+        b"</item></channel></rss>"
+    )
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">'
+        b'<!ENTITY y SYSTEM "http://127.0.0.1:9/evil">]>'
+        b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>a&x;&y;b</title>'
+        b"</item></channel></rss>"
+    )
+    assert len(parse(quadratic, None, BASE).entries[0].text) < 100_000
+    assert len(parse(laughs, None, BASE).entries[0].title) < 100
+    title = parse(external, None, BASE).entries[0].title
+    assert "root:" not in title
+    assert len(title) < 20

@@ -56,7 +56,38 @@ def _utf16_without_bom(body: bytes) -> bytes | None:
     return _DECLARED_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
 
 
+def _strip_internal_subset(body: bytes) -> bytes:
+    """Remove the DTD's internal subset (`<!DOCTYPE rss [ … ]>` keeps `<!DOCTYPE rss>`): its
+    entity declarations are how billion-laughs and quadratic blow-up documents expand, and
+    feedparser's loose parser expands what expat refuses (a 50 kB entity referenced 2,000 times
+    costs it 3.5 s and 300 MB). No feed needs one: HTML entities are known without it."""
+    start = body.find(b"<!DOCTYPE")
+    if start < 0:
+        start = body.find(b"<!doctype")
+    if start < 0:
+        return body
+    bracket = body.find(b"[", start)
+    close = body.find(b">", start)
+    if bracket < 0 or (0 <= close < bracket):
+        return body  # no internal subset
+    quote = None
+    for index in range(bracket + 1, len(body)):
+        char = body[index : index + 1]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in (b'"', b"'"):
+            quote = char
+        elif char == b"]":
+            end = body.find(b">", index)
+            if end < 0:
+                break
+            return body[:bracket] + body[end:]
+    return body[:start]  # an unterminated subset: nothing after it is a feed anyway
+
+
 def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
+    body = _strip_internal_subset(body)
     headers = {"content-type": content_type} if content_type else {}
     # sanitize and URI resolution are for HTML output; archfeed renders plain text, and both cost
     # more than half of feedparser's time per entry
