@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import queue
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -22,6 +23,8 @@ from archfeed import __version__
 from archfeed.models import FetchResult, Settings, Source, Validators
 
 MAX_REDIRECTS = 5
+_TICK = 0.25  # how often the deadline of requests in flight is checked
+_GRACE = 0.5  # past the timeout, before a request that ignores it is abandoned
 USER_AGENT = f"archfeed/{__version__} (+https://github.com/archfeed/archfeed)"
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
@@ -113,19 +116,56 @@ def fetch_all(
         max_redirects=MAX_REDIRECTS,
         limits=limits,
     )
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    jobs: queue.SimpleQueue[Source] = queue.SimpleQueue()
+    for source in todo:
+        jobs.put(source)
+    done: queue.SimpleQueue[FetchResult] = queue.SimpleQueue()
+    started: dict[str, float] = {}
+
+    def work() -> None:
+        while True:
+            try:
+                source = jobs.get_nowait()
+            except queue.Empty:
+                return
+            started[source.name] = time.monotonic()
+            known = validators.get(source.name, Validators())
+            done.put(fetch_one(client, source, known, settings, force))
+
+    def hire() -> None:
+        # daemon threads: a request stuck past its deadline is abandoned, never waited for
+        threading.Thread(target=work, daemon=True, name="fetch").start()
+
+    for _ in range(workers):
+        hire()
+    pending = {source.name for source in todo}
+    abandoned = False
     try:
-        futures = [
-            pool.submit(fetch_one, client, source, validators.get(source.name, Validators()),
-                        settings, force)
-            for source in todo
-        ]  # fmt: skip
-        for future in as_completed(futures):
-            yield future.result()
+        while pending:
+            try:
+                result = done.get(timeout=_TICK)
+            except queue.Empty:
+                for name in _overdue(pending, started, settings.timeout + _GRACE):
+                    pending.discard(name)
+                    abandoned = True
+                    hire()  # the stuck thread's place, so the sources behind it still start
+                    yield FetchResult(name, None, None, error=_timed_out(settings))
+                continue
+            if result.source in pending:  # else: abandoned already, its late answer is moot
+                pending.discard(result.source)
+                yield result
     finally:
-        # not `with`: on Ctrl-C its exit would wait for every request in flight to time out
-        pool.shutdown(wait=False, cancel_futures=True)
-        client.close()
+        if not abandoned:  # closing would wait on the connection a stuck thread still reads
+            client.close()
+
+
+def _overdue(pending: set[str], started: dict[str, float], limit: float) -> list[str]:
+    now = time.monotonic()
+    return [name for name in pending if name in started and now - started[name] > limit]
+
+
+def _timed_out(settings: Settings) -> str:
+    return f"timed out after {settings.timeout:g} s"
 
 
 def fetch_one(
@@ -142,9 +182,7 @@ def fetch_one(
             source.name, None, None, error=f"larger than max_bytes ({settings.max_bytes:,} bytes)"
         )
     except (_Deadline, httpx.TimeoutException):
-        result = FetchResult(
-            source.name, None, None, error=f"timed out after {settings.timeout:g} s"
-        )
+        result = FetchResult(source.name, None, None, error=_timed_out(settings))
     except httpx.TooManyRedirects:
         result = FetchResult(source.name, None, None, error=f"more than {MAX_REDIRECTS} redirects")
     except httpx.HTTPError as exc:
