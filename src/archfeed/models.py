@@ -137,10 +137,29 @@ class SourceReport:
     error: str | None = None
     status: int | None = None
     warning: str | None = None
+    skipped: str | None = None  # why it was not fetched this time (backing off, gone)
+    moved_to: str | None = None  # a permanent redirect the config should follow
 
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the database knows of a source's fetches: `archfeed sources`, and the backoff."""
+
+    name: str
+    url: str
+    last_fetch: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    skip_until: datetime | None = None
+    gone_url: str | None = None  # the URL that answered 410 Gone
+    moved_to: str | None = None
+    entries: int = 0
+    last_new: datetime | None = None
 
 
 @dataclass(frozen=True)

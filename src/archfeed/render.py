@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from archfeed.models import EntryDetail, SourceReport, StoredEntry
+from archfeed.models import EntryDetail, Source, SourceHealth, SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
 
 FORMATS = ("table", "plain", "json", "jsonl")
@@ -159,6 +159,59 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None 
     console.print(Text(entry.text))
 
 
+def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]:
+    """`sources --format json`: one object per configured source."""
+    h = health or SourceHealth(source.name, source.url)
+    return {
+        "name": source.name,
+        "url": source.url,
+        "enabled": source.enabled,
+        "last_fetch": iso(h.last_fetch) if h.last_fetch else None,
+        "status": h.last_status,
+        "entries": h.entries,
+        "last_new": iso(h.last_new) if h.last_new else None,
+        "failures": h.failures,
+        "last_error": h.last_error,
+        "next_try": iso(h.skip_until) if h.skip_until and h.failures else None,
+        "moved_to": h.moved_to,
+        "gone": bool(h.gone_url and h.gone_url == source.url),
+    }
+
+
+def _source_state(item: dict[str, Any]) -> str:
+    if item["gone"]:
+        return "gone (410): change or remove its url"
+    if item["moved_to"]:
+        return f"moved: update your config to {item['moved_to']}"
+    if item["failures"]:
+        return f"failing ({item['failures']}× in a row): {item['last_error']}"
+    return "ok" if item["last_fetch"] else "never fetched"
+
+
+def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str]) -> None:
+    if fmt == "json":
+        json.dump(list(rows), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    columns = ("name", "last_fetch", "status", "entries", "last_new", "failures")
+    if fmt == "plain":
+        for item in rows:
+            values = [str(item[c]) if item[c] is not None else "-" for c in columns]
+            out.write("\t".join([*values, _source_state(item)]) + "\n")
+        return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in (*columns, "state"):
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for item in rows:
+        values = [str(item[c]) if item[c] is not None else "-" for c in columns]
+        table.add_row(*map(Text, [*values, _source_state(item)]))
+    _console(out).print(table)
+
+
 def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[str]) -> None:
     """Entries per topic or language: `[{"topic": "x", "entries": 3}, …]` in JSON, `x<TAB>3` in
     plain text, a two-column table on a terminal."""
@@ -181,7 +234,9 @@ def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[st
 
 
 def report_line(report: SourceReport, verbose: bool = False) -> str:
-    if report.error:
+    if report.skipped:
+        line = f"{report.source}: {report.skipped}"
+    elif report.error:
         line = f"{report.source}: failed: {report.error}"
     elif report.not_modified:
         line = f"{report.source}: not modified"
@@ -193,6 +248,8 @@ def report_line(report: SourceReport, verbose: bool = False) -> str:
             line += f" (warning: {report.warning})"
     if verbose and report.status is not None:
         line += f" [HTTP {report.status}]"
+    if report.moved_to:
+        line += f"; moved permanently: update your config to {report.moved_to}"
     return line
 
 
@@ -202,10 +259,12 @@ def total_line(reports: Sequence[SourceReport]) -> str:
     duplicates = sum(r.duplicates for r in reports)
     unchanged = sum(r.not_modified for r in reports)
     failed = sum(r.failed for r in reports)
-    return (
+    skipped = sum(r.skipped is not None for r in reports)
+    line = (
         f"total: {len(reports)} sources, {new} new, {updated} updated, {duplicates} duplicates, "
         f"{unchanged} not modified, {failed} failed"
     )
+    return line + (f", {skipped} skipped" if skipped else "")
 
 
 @contextmanager

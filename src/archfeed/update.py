@@ -9,13 +9,27 @@ is recorded and never stops the others. Never prints and holds no SQL, HTTP or f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from archfeed import dedup
 from archfeed.classify import classify, decide, fingerprints
 from archfeed.errors import FeedError, UsageError
-from archfeed.models import Article, Config, FetchResult, ParsedFeed, Source, SourceReport
+from archfeed.models import (
+    Article,
+    Config,
+    FetchResult,
+    ParsedFeed,
+    Source,
+    SourceHealth,
+    SourceReport,
+)
 from archfeed.store import Change, Known, Store, entry_hash
+from archfeed.text import iso
+
+BACKOFF_FIRST = timedelta(minutes=30)
+BACKOFF_CAP = timedelta(days=1)
+RETRY_AFTER_CAP = timedelta(days=7)
 
 
 def select(config: Config, names: Sequence[str]) -> list[Source]:
@@ -61,11 +75,23 @@ def run(
     from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
 
     reclassify(config, store)
-    by_name = {source.name: source for source in sources}
-    prints = fingerprints(sources, config.topics)
+    now = datetime.now(UTC)
+    health = store.health()
     reports: list[SourceReport] = []
-    for result in fetch_all(sources, store.validators(), config.settings, force):
-        report = _ingest(config, store, by_name[result.source], prints[result.source], result)
+    due = []
+    for source in sources:
+        reason = None if force else _skip_reason(source, health.get(source.name), now)
+        if reason:
+            reports.append(SourceReport(source.name, skipped=reason))
+        else:
+            due.append(source)
+    by_name = {source.name: source for source in due}
+    prints = fingerprints(due, config.topics)
+    for result in fetch_all(due, store.validators(), config.settings, force):
+        source = by_name[result.source]
+        failures = health[source.name].failures if source.name in health else 0
+        report = _ingest(config, store, source, prints[source.name], result, failures)
+        report = replace(report, moved_to=result.permanent_redirect)
         reports.append(report)
         if on_report:
             on_report(report)
@@ -73,23 +99,51 @@ def run(
     return sorted(reports, key=lambda report: order[report.source])
 
 
+def _skip_reason(source: Source, health: SourceHealth | None, now: datetime) -> str | None:
+    """Why a source is not fetched this time: gone for good, or backing off after failures."""
+    if health is None:
+        return None
+    if health.gone_url and health.gone_url == source.url:
+        return "gone (410); change its url in the config, or remove it"
+    if health.skip_until and health.skip_until > now:
+        return (f"skipped after {health.failures} failed fetches in a row; next try after "
+                f"{iso(health.skip_until)} (--force tries now)")  # fmt: skip
+    return None
+
+
+def next_try(failures: int, retry_after: float | None, now: datetime) -> datetime:
+    """When a source that has now failed `failures` times in a row may be tried again: a delay
+    doubling per failure from BACKOFF_FIRST up to BACKOFF_CAP, and never before its server's
+    Retry-After (itself capped at a week)."""
+    delay: timedelta = min(BACKOFF_FIRST * 2 ** min(failures - 1, 16), BACKOFF_CAP)
+    if retry_after:
+        delay = max(delay, timedelta(seconds=min(retry_after, RETRY_AFTER_CAP.total_seconds())))
+    return now + delay
+
+
 def _ingest(
-    config: Config, store: Store, source: Source, classified_with: str, result: FetchResult
+    config: Config,
+    store: Store,
+    source: Source,
+    classified_with: str,
+    result: FetchResult,
+    failures: int,
 ) -> SourceReport:
     from archfeed.parse import parse  # feedparser: only the fetch command pays for it
 
     now = datetime.now(UTC).replace(microsecond=0)
     if result.error:
-        return _failed(store, source, result, result.error, now)
+        return _failed(store, source, result, result.error, now, failures)
     if result.body is None:
         store.save(source, classified_with, result, (), {}, now)
         return SourceReport(source.name, not_modified=True, status=result.status)
     try:
         feed = parse(result.body, result.content_type, result.final_url or source.url)
     except FeedError as exc:
-        return _failed(store, source, result, exc.message, now)
+        return _failed(store, source, result, exc.message, now, failures)
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
-        return _failed(store, source, result, f"parser failed: {type(exc).__name__}: {exc}", now)
+        problem = f"parser failed: {type(exc).__name__}: {exc}"
+        return _failed(store, source, result, problem, now, failures)
     return store_feed(config, store, source, classified_with, result, feed, now)
 
 
@@ -113,9 +167,11 @@ def store_feed(
 
 
 def _failed(
-    store: Store, source: Source, result: FetchResult, error: str, now: datetime
+    store: Store, source: Source, result: FetchResult, error: str, now: datetime, failures: int
 ) -> SourceReport:
-    store.record_failure(source, result, error, now)
+    store.record_failure(
+        source, result, error, now, next_try(failures + 1, result.retry_after, now)
+    )
     return SourceReport(source.name, error=error, status=result.status)
 
 

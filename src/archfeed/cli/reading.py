@@ -1,4 +1,4 @@
-"""Commands that read the database: `list`, `show`, `topics` and `langs`.
+"""Commands that read the database: `list`, `show`, `sources`, `topics` and `langs`.
 
 Owns: turning their options into a Filter and a format, and handing the results to render.
 Never writes entries (it may bring their classification in line with an edited config first).
@@ -110,6 +110,30 @@ def show(
         raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",
                          hint="give more characters of the id")  # fmt: skip
     render.write_detail(found[0], chosen, sys.stdout)
+
+
+@app.command()
+def sources(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
+        ),
+    ] = None,
+) -> None:
+    """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
+    and whether it moved or is gone."""
+    from archfeed import render
+
+    state = state_of(ctx)
+    config = state.config()
+    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    store = state.store(config)
+    health = store.health()
+    store.close()
+    rows = [render.source_object(source, health.get(source.name)) for source in config.sources]
+    render.write_sources(rows, chosen, sys.stdout)
 
 
 def _counts(

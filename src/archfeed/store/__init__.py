@@ -29,13 +29,14 @@ from archfeed.models import (
     Filter,
     ParsedEntry,
     Source,
+    SourceHealth,
     StoredEntry,
     Validators,
 )
 from archfeed.store import clusters, query
 from archfeed.text import iso
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -151,15 +152,22 @@ class Store:
         return {key: Known(digest, first, published) for key, digest, first, published in rows}
 
     def record_failure(
-        self, source: Source, result: FetchResult, error: str, now: datetime
+        self, source: Source, result: FetchResult, error: str, now: datetime, skip_until: datetime
     ) -> None:
+        """A failed fetch: one more consecutive failure, and no new try before `skip_until`."""
+        gone = source.url if result.status == 410 else None
         with self._transaction() as conn:
             self._touch(conn, source, None, now)
             conn.execute(
                 "UPDATE sources SET last_fetch = ?, last_status = ?, last_error = ?, "
-                "failures = failures + 1, moved_to = ? WHERE name = ?",
-                (iso(now), result.status, error, result.permanent_redirect, source.name),
-            )
+                "failures = failures + 1, moved_to = ?, skip_until = ?, gone_url = ? "
+                "WHERE name = ?",
+                (iso(now), result.status, error, result.permanent_redirect, iso(skip_until),
+                 gone, source.name),
+            )  # fmt: skip
+
+    def health(self) -> dict[str, SourceHealth]:
+        return query.health(self.conn)
 
     def save(
         self,
@@ -217,6 +225,7 @@ class Store:
             conn.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
                 "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
+                "skip_until = NULL, gone_url = NULL, "
                 "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
                 (result.etag, result.last_modified, result.body_hash, stamp, result.status,
                  result.permanent_redirect, bool(inserts), stamp, source.name),

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from archfeed.models import EntryDetail, Filter, StoredEntry
+from archfeed.models import EntryDetail, Filter, SourceHealth, StoredEntry
 from archfeed.store.clusters import with_copies
 from archfeed.text import iso
 
@@ -50,6 +50,34 @@ def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:
                     row[14], bool(row[15]))
         for entry, row in zip(found, rows, strict=True)
     ]  # fmt: skip
+
+
+def health(conn: sqlite3.Connection) -> dict[str, SourceHealth]:
+    rows = conn.execute(
+        "SELECT s.name, s.url, s.last_fetch, s.last_status, s.last_error, s.failures, "
+        "s.skip_until, s.gone_url, s.moved_to, count(e.seq), s.last_new "
+        "FROM sources s LEFT JOIN entries e ON e.source = s.name GROUP BY s.name"
+    )
+    return {
+        row[0]: SourceHealth(
+            name=row[0],
+            url=row[1],
+            last_fetch=_maybe(row[2]),
+            last_status=row[3],
+            last_error=row[4],
+            failures=row[5],
+            skip_until=_maybe(row[6]),
+            gone_url=row[7],
+            moved_to=row[8],
+            entries=row[9],
+            last_new=_maybe(row[10]),
+        )
+        for row in rows
+    }
+
+
+def _maybe(value: str | None) -> datetime | None:
+    return _when(value) if value else None
 
 
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:

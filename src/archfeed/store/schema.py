@@ -149,8 +149,16 @@ def _crossposts_v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _source_health_v4(db: sqlite_utils.Database) -> None:
+    """v4: when a failing source may be tried again, and the URL that answered 410 Gone."""
+    sources = db.table("sources")
+    sources.add_column("skip_until", str)
+    sources.add_column("gone_url", str)
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
     _crossposts_v3,
+    _source_health_v4,
 ]
