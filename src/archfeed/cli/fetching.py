@@ -43,7 +43,7 @@ def fetch(
         return
     store = state.store(config)
     show_bar = not state.quiet and sys.stderr.isatty()
-    with render.progress(len(chosen), show_bar) as advance:
+    with store.fetch_lock(), render.progress(len(chosen), show_bar) as advance:
         reports = update.run(config, store, chosen, force, on_report=lambda r: advance(r.source))
     store.close()
     for report in reports:

@@ -10,12 +10,11 @@ sqlite-utils creates and migrates the schema (it is imported only then: ~100 ms 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,52 +26,19 @@ from archfeed.models import (
     EntryDetail,
     FetchResult,
     Filter,
-    ParsedEntry,
     Source,
     SourceHealth,
     StoredEntry,
     Validators,
 )
-from archfeed.store import clusters, query
-from archfeed.text import iso
+from archfeed.store import clusters, query, writes
+from archfeed.store.writes import Change, Known, entry_hash, entry_id
+
+__all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
 
 SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
-
-
-def entry_id(source: str, key: str) -> str:
-    """A stable id: the same source and identity always give the same 16 hex characters."""
-    return hashlib.sha1(f"{source}\x00{key}".encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-def entry_hash(entry: ParsedEntry) -> str:
-    """What makes an entry 'changed': any user-visible field."""
-    parts = (
-        entry.title,
-        entry.text,
-        entry.url or "",
-        entry.author or "",
-        "\x1f".join(entry.categories),
-        iso(entry.published) if entry.published else "",
-    )
-    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
-
-
-@dataclass(frozen=True)
-class Known:
-    content_hash: str
-    first_seen: str
-    published: str
-
-
-@dataclass(frozen=True)
-class Change:
-    entry: ParsedEntry
-    classified: Classified
-    content_hash: str
-    keys: DedupKeys
-    copies: tuple[int, ...] = ()  # seqs of stored entries in other sources: the same article
 
 
 class Store:
@@ -85,6 +51,8 @@ class Store:
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:
+            raise self._explain(exc) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the database {path}: {exc}",
@@ -122,21 +90,73 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a failure, Ctrl-C or a full disk rolls the whole of it back."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            raise StoreError(
-                f"the database {self.path} stayed locked for {BUSY_TIMEOUT_S:g} s",
-                hint="another archfeed fetch is probably running; try again when it ends",
-            ) from None
+            raise self._explain(exc) from None
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._explain(exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+            self.conn.execute("ROLLBACK")
+
+    def _explain(self, exc: sqlite3.OperationalError) -> Exception:
+        """SQLite's words for what the user can act on, as a StoreError (exit 1)."""
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"the database {self.path} stayed locked for {BUSY_TIMEOUT_S:g} s",
+                hint="another archfeed run is probably writing to it; try again when it ends",
+            )
+        if "readonly" in text or "read-only" in text:
+            return StoreError(
+                f"the database {self.path} is read-only",
+                hint="check the permissions of the file and of its folder, or pass another --db",
+            )
+        if "disk is full" in text or "disk i/o" in text:
+            return StoreError(
+                f"cannot write the database {self.path}: {exc}",
+                hint="free some space on its disk; what was being written was rolled back",
+            )
+        return exc
+
+    @contextmanager
+    def fetch_lock(self, wait: float = BUSY_TIMEOUT_S) -> Iterator[None]:
+        """One fetch at a time per database: a second one waits up to `wait` seconds, then
+        gives up with a clear error (readers never wait). An OS lock, so a killed fetch never
+        leaves it held."""
+        try:
+            import fcntl
+        except ImportError:  # not on Windows: SQLite's own locking still keeps the data sound
+            yield
+            return
+        with (self.path.parent / f"{self.path.name}.lock").open("a+") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"another archfeed fetch has been writing to {self.path} for "
+                            f"more than {wait:g} s",
+                            hint="let it finish, then run fetch again",
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- fetch state ----------------------------------------------------------------------------
 
@@ -155,16 +175,8 @@ class Store:
         self, source: Source, result: FetchResult, error: str, now: datetime, skip_until: datetime
     ) -> None:
         """A failed fetch: one more consecutive failure, and no new try before `skip_until`."""
-        gone = source.url if result.status == 410 else None
         with self._transaction() as conn:
-            self._touch(conn, source, None, now)
-            conn.execute(
-                "UPDATE sources SET last_fetch = ?, last_status = ?, last_error = ?, "
-                "failures = failures + 1, moved_to = ?, skip_until = ?, gone_url = ? "
-                "WHERE name = ?",
-                (iso(now), result.status, error, result.permanent_redirect, iso(skip_until),
-                 gone, source.name),
-            )  # fmt: skip
+            writes.failure(conn, source, result, error, now, skip_until)
 
     def health(self) -> dict[str, SourceHealth]:
         return query.health(self.conn)
@@ -182,68 +194,8 @@ class Store:
         fetch state, in one transaction. `fingerprint` is the classification the changes were
         made with. Returns (new, updated, duplicates): duplicates are new copies of stored
         articles."""
-        stamp = iso(now)
-        inserts, updates, topics = [], [], []
-        for change in changes:
-            entry, cls = change.entry, change.classified
-            old = known.get(entry.key)
-            first_seen = old.first_seen if old else stamp
-            id_ = entry_id(source.name, entry.key)
-            row = (
-                entry.url, entry.title, entry.text, entry.author,
-                _published(entry.published, now, first_seen, old), stamp,
-                cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
-                json.dumps(sorted(cls.topics), ensure_ascii=False),
-                json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
-            )  # fmt: skip
-            if old:
-                updates.append((*row, id_))
-            else:
-                inserts.append((id_, source.name, entry.key, first_seen, *row))
-            topics.append((id_, cls.topics))
         with self._transaction() as conn:
-            self._touch(conn, source, fingerprint, now)
-            conn.executemany(
-                "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
-                "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
-                "categories, content_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                inserts,
-            )
-            conn.executemany(
-                "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
-                "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
-                "topics = ?, categories = ?, content_hash = ? WHERE id = ?",
-                updates,
-            )
-            _set_topics(conn, topics)
-            changed = [(entry_id(source.name, c.entry.key), c) for c in changes]
-            clusters.write_keys(conn, [(id_, c.keys) for id_, c in changed])
-            touched = clusters.clusters_of(conn, [id_ for id_, _ in changed]) if changed else set()
-            touched |= {clusters.join(conn, id_, c.copies) for id_, c in changed if c.copies}
-            clusters.elect(conn, touched)
-            conn.execute(
-                "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
-                "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
-                "skip_until = NULL, gone_url = NULL, "
-                "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
-                (result.etag, result.last_modified, result.body_hash, stamp, result.status,
-                 result.permanent_redirect, bool(inserts), stamp, source.name),
-            )  # fmt: skip
-        duplicates = sum(1 for c in changes if c.copies and c.entry.key not in known)
-        return len(inserts), len(updates), duplicates
-
-    @staticmethod
-    def _touch(
-        conn: sqlite3.Connection, source: Source, fingerprint: str | None, now: datetime
-    ) -> None:
-        conn.execute(
-            "INSERT INTO sources (name, url, added, classified_with, position) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
-            "position = excluded.position, "
-            "classified_with = coalesce(excluded.classified_with, classified_with)",
-            (source.name, source.url, iso(now), fingerprint, source.position),
-        )
+            return writes.save(conn, source, fingerprint, result, changes, known, now)
 
     # -- classification after a config change ----------------------------------------------------
 
@@ -265,15 +217,7 @@ class Store:
         self, source: str, fingerprint: str, rows: Sequence[tuple[str, Classified]]
     ) -> None:
         with self._transaction() as conn:
-            conn.executemany(
-                "UPDATE entries SET lang = ?, lang_source = ?, topics = ? WHERE id = ?",
-                [(c.lang, c.lang_source, json.dumps(sorted(c.topics), ensure_ascii=False), id_)
-                 for id_, c in rows],
-            )  # fmt: skip
-            _set_topics(conn, [(id_, c.topics) for id_, c in rows])
-            conn.execute(
-                "UPDATE sources SET classified_with = ? WHERE name = ?", (fingerprint, source)
-            )
+            writes.reclassify(conn, source, fingerprint, rows)
 
     def candidates(self, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
         return clusters.candidates(self.conn, source, keys)
@@ -288,22 +232,3 @@ class Store:
 
     def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
         return query.counts(self.conn, by, where)
-
-
-def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """The entry_topics rows that make `--topic` an index lookup."""
-    conn.executemany(
-        "DELETE FROM entry_topics WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
-        [(id_,) for id_, _ in rows],
-    )
-    conn.executemany(
-        "INSERT INTO entry_topics (topic, seq) SELECT ?, seq FROM entries WHERE id = ?",
-        [(topic, id_) for id_, topics in rows for topic in topics],
-    )
-
-
-def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
-    """DESIGN §4: no usable date, or one in the future, means 'dated when first seen'."""
-    if when is None or when > now:
-        return old.published if old and when is None else first_seen
-    return iso(when)

@@ -1,0 +1,175 @@
+"""Writes: one source's entries, clusters and fetch state; failures; new classifications.
+
+Owns: the INSERT and UPDATE statements, run inside the transaction the Store opens for each call.
+Never opens, commits or rolls back a transaction itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from archfeed.models import Classified, DedupKeys, FetchResult, ParsedEntry, Source
+from archfeed.store import clusters
+from archfeed.text import iso
+
+
+def entry_id(source: str, key: str) -> str:
+    """A stable id: the same source and identity always give the same 16 hex characters."""
+    return hashlib.sha1(f"{source}\x00{key}".encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def entry_hash(entry: ParsedEntry) -> str:
+    """What makes an entry 'changed': any user-visible field."""
+    parts = (
+        entry.title,
+        entry.text,
+        entry.url or "",
+        entry.author or "",
+        "\x1f".join(entry.categories),
+        iso(entry.published) if entry.published else "",
+    )
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Known:
+    content_hash: str
+    first_seen: str
+    published: str
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: ParsedEntry
+    classified: Classified
+    content_hash: str
+    keys: DedupKeys
+    copies: tuple[int, ...] = ()  # seqs of stored entries in other sources: the same article
+
+
+def save(
+    conn: sqlite3.Connection,
+    source: Source,
+    fingerprint: str,
+    result: FetchResult,
+    changes: Sequence[Change],
+    known: dict[str, Known],
+    now: datetime,
+) -> tuple[int, int, int]:
+    """One source's new and changed entries, their clusters of copies and the source's fetch
+    state. Returns (new, updated, duplicates)."""
+    stamp = iso(now)
+    inserts, updates, topics = [], [], []
+    for change in changes:
+        entry, cls = change.entry, change.classified
+        old = known.get(entry.key)
+        first_seen = old.first_seen if old else stamp
+        id_ = entry_id(source.name, entry.key)
+        row = (
+            entry.url, entry.title, entry.text, entry.author,
+            _published(entry.published, now, first_seen, old), stamp,
+            cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
+            json.dumps(sorted(cls.topics), ensure_ascii=False),
+            json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
+        )  # fmt: skip
+        if old:
+            updates.append((*row, id_))
+        else:
+            inserts.append((id_, source.name, entry.key, first_seen, *row))
+        topics.append((id_, cls.topics))
+    touch(conn, source, fingerprint, now)
+    conn.executemany(
+        "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
+        "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
+        "categories, content_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        inserts,
+    )
+    conn.executemany(
+        "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
+        "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
+        "topics = ?, categories = ?, content_hash = ? WHERE id = ?",
+        updates,
+    )
+    _set_topics(conn, topics)
+    changed = [(entry_id(source.name, c.entry.key), c) for c in changes]
+    clusters.write_keys(conn, [(id_, c.keys) for id_, c in changed])
+    touched = clusters.clusters_of(conn, [id_ for id_, _ in changed]) if changed else set()
+    touched |= {clusters.join(conn, id_, c.copies) for id_, c in changed if c.copies}
+    clusters.elect(conn, touched)
+    conn.execute(
+        "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
+        "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
+        "skip_until = NULL, gone_url = NULL, "
+        "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
+        (result.etag, result.last_modified, result.body_hash, stamp, result.status,
+         result.permanent_redirect, bool(inserts), stamp, source.name),
+    )  # fmt: skip
+    duplicates = sum(1 for c in changes if c.copies and c.entry.key not in known)
+    return len(inserts), len(updates), duplicates
+
+
+def touch(conn: sqlite3.Connection, source: Source, fingerprint: str | None, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO sources (name, url, added, classified_with, position) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+        "position = excluded.position, "
+        "classified_with = coalesce(excluded.classified_with, classified_with)",
+        (source.name, source.url, iso(now), fingerprint, source.position),
+    )
+
+
+def failure(
+    conn: sqlite3.Connection,
+    source: Source,
+    result: FetchResult,
+    error: str,
+    now: datetime,
+    skip_until: datetime,
+) -> None:
+    """A failed fetch: one more consecutive failure, and no new try before `skip_until`."""
+    gone = source.url if result.status == 410 else None
+    touch(conn, source, None, now)
+    conn.execute(
+        "UPDATE sources SET last_fetch = ?, last_status = ?, last_error = ?, "
+        "failures = failures + 1, moved_to = ?, skip_until = ?, gone_url = ? "
+        "WHERE name = ?",
+        (iso(now), result.status, error, result.permanent_redirect, iso(skip_until),
+         gone, source.name),
+    )  # fmt: skip
+
+
+def reclassify(
+    conn: sqlite3.Connection, source: str, fingerprint: str, rows: Sequence[tuple[str, Classified]]
+) -> None:
+    conn.executemany(
+        "UPDATE entries SET lang = ?, lang_source = ?, topics = ? WHERE id = ?",
+        [(c.lang, c.lang_source, json.dumps(sorted(c.topics), ensure_ascii=False), id_)
+         for id_, c in rows],
+    )  # fmt: skip
+    _set_topics(conn, [(id_, c.topics) for id_, c in rows])
+    conn.execute("UPDATE sources SET classified_with = ? WHERE name = ?", (fingerprint, source))
+
+
+def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """The entry_topics rows that make `--topic` an index lookup."""
+    conn.executemany(
+        "DELETE FROM entry_topics WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
+        [(id_,) for id_, _ in rows],
+    )
+    conn.executemany(
+        "INSERT INTO entry_topics (topic, seq) SELECT ?, seq FROM entries WHERE id = ?",
+        [(topic, id_) for id_, topics in rows for topic in topics],
+    )
+
+
+def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
+    """DESIGN §4: no usable date, or one in the future, means 'dated when first seen'."""
+    if when is None or when > now:
+        return old.published if old and when is None else first_seen
+    return iso(when)
