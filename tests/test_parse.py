@@ -193,3 +193,21 @@ def test_entity_expansion_attacks_do_not_expand() -> None:
     title = parse(external, None, BASE).entries[0].title
     assert "root:" not in title
     assert len(title) < 20
+
+
+def test_absurd_fields_are_bounded() -> None:
+    tags = "".join(f"<category>c{i}{'x' * 500}</category>" for i in range(100))
+    feed = parse(
+        _rss(
+            f"<item><guid>1</guid><title>{'T' * 5000}</title><author>{'a' * 5000}</author>{tags}"
+            f"<link>https://x.example/{'p' * 5000}</link></item>"
+        ),
+        None,
+        BASE,
+    )
+    (entry,) = feed.entries
+    assert len(entry.title) <= 300
+    assert entry.author is not None and len(entry.author) <= 200
+    assert len(entry.categories) <= 32
+    assert all(len(c) <= 100 for c in entry.categories)
+    assert entry.url is None

@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +27,8 @@ from archfeed.text import clean, excerpt, html_to_text
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
+_MAX_TITLE, _MAX_AUTHOR, _MAX_CATEGORY, _MAX_CATEGORIES = 300, 200, 100, 32
+_MAX_URL, _MAX_TEXT = 2048, 200_000
 _DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
 
 
@@ -101,12 +104,26 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     feed = doc.get("feed", {})
     # the feed's author is every entry's author unless the entry names its own (RSS, Atom, JSON)
     feed_author = clean(feed.get("author", "")) or None
-    entries = tuple(_xml_entry(item, base_url, feed_author) for item in doc.entries)
+    entries = tuple(_bounded(_xml_entry(item, base_url, feed_author)) for item in doc.entries)
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=_language(feed.get("language")),
         entries=entries,
         warning=f"ill-formed feed, read what could be read: {_short(problem)}" if problem else None,
+    )
+
+
+def _bounded(entry: ParsedEntry) -> ParsedEntry:
+    """Feed text is hostile: a 5,000-character title or a thousand categories is an attack or a
+    bug, never something to show in full."""
+    url = entry.url if entry.url and len(entry.url) <= _MAX_URL else None
+    return replace(
+        entry,
+        url=url,
+        title=excerpt(entry.title, _MAX_TITLE),
+        text=entry.text[:_MAX_TEXT],
+        author=excerpt(entry.author, _MAX_AUTHOR) if entry.author else None,
+        categories=tuple(excerpt(c, _MAX_CATEGORY) for c in entry.categories[:_MAX_CATEGORIES]),
     )
 
 
@@ -167,7 +184,9 @@ def _parse_json(body: bytes, base_url: str) -> ParsedFeed:
     feed_base = _safe_url(doc.get("home_page_url"), base_url) or base_url
     feed_author = _json_authors(doc)
     entries = tuple(
-        _json_entry(item, feed_base, feed_author) for item in items if isinstance(item, dict)
+        _bounded(_json_entry(item, feed_base, feed_author))
+        for item in items
+        if isinstance(item, dict)
     )
     return ParsedFeed(
         title=clean(str(doc.get("title", ""))),
