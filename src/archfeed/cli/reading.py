@@ -88,8 +88,8 @@ def show(
     ] = None,
 ) -> None:
     """One entry in full: every field, its whole text, where else it appeared."""
-    from archfeed import render
     from archfeed.errors import ArchfeedError, UsageError
+    from archfeed.render import detail
 
     prefix = entry_id.strip().lower()
     if len(prefix) < MIN_ID_PREFIX:
@@ -98,7 +98,7 @@ def show(
             hint=f"give at least {MIN_ID_PREFIX} characters of an id that list shows",
         )
     state = state_of(ctx)
-    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    chosen = choose_format(fmt, detail.FORMATS)
     store = state.store(state.config(required=False))
     found = store.detail(prefix)
     store.close()
@@ -109,7 +109,7 @@ def show(
         ids = f"{found[0].entry.id}, {found[1].entry.id}…"
         raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",
                          hint="give more characters of the id")  # fmt: skip
-    render.write_detail(found[0], chosen, sys.stdout)
+    detail.write_detail(found[0], chosen, sys.stdout)
 
 
 @app.command()
@@ -124,16 +124,16 @@ def sources(
 ) -> None:
     """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
     and whether it moved or is gone."""
-    from archfeed import render
+    from archfeed.render import detail
 
     state = state_of(ctx)
     config = state.config()
-    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    chosen = choose_format(fmt, detail.FORMATS)
     store = state.store(config)
     health = store.health()
     store.close()
-    rows = [render.source_object(source, health.get(source.name)) for source in config.sources]
-    render.write_sources(rows, chosen, sys.stdout)
+    rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
+    detail.write_sources(rows, chosen, sys.stdout)
 
 
 def _counts(
@@ -144,15 +144,15 @@ def _counts(
         list[str] | None, list[str] | None, list[str] | None, str | None, str | None, str | None
     ],
 ) -> None:
-    from archfeed import render
+    from archfeed.render import detail
 
     state = state_of(ctx)
     config = state.config(required=False)
-    chosen = choose_format(fmt, render.COUNT_FORMATS)
+    chosen = choose_format(fmt, detail.FORMATS)
     store = state.store(config)
     rows = store.counts(by, make_filter(*filters))
     store.close()
-    render.write_counts(rows, by, chosen, sys.stdout)
+    detail.write_counts(rows, by, chosen, sys.stdout)
 
 
 _COUNT_FORMAT = typer.Option(
