@@ -206,3 +206,5 @@ class Filter:
     search: str | None = None
     limit: int | None = None
     all_copies: bool = False
+    after_seq: int | None = None  # digests: entries stored after this one…
+    upto_seq: int | None = None  # …and up to this one, in insertion order

@@ -180,10 +180,10 @@ def _changes(
 ) -> list[Change]:
     """New and changed entries only (an unchanged entry is neither classified nor written), each
     with the stored entries of other sources that are copies of the same article."""
-    seen: set[str] = set()
+    seen = store.tombstones(source.name)  # pruned: never brought back
     changes = []
     for entry in feed.entries:
-        if entry.key in seen:  # the same item twice in one feed: the first one counts
+        if entry.key in seen:  # pruned, or twice in one feed (the first one counts)
             continue
         seen.add(entry.key)
         digest = entry_hash(entry)

@@ -1,4 +1,4 @@
-"""The `fetch` command.
+"""The commands that write entries: `fetch`, and `prune`.
 
 Owns: turning options into a fetch run, the progress bar, the per-source report and its exit code.
 Never fetches or stores anything itself: update.py does.
@@ -7,12 +7,14 @@ Never fetches or stores anything itself: update.py does.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from archfeed.cli.app import app, state_of
-from archfeed.errors import ExitCode
+from archfeed.errors import ExitCode, UsageError
+from archfeed.text import iso
 
 
 @app.command()
@@ -51,3 +53,30 @@ def fetch(
     state.say(render.total_line(reports))
     if any(report.failed for report in reports):
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Entries first seen longer ago than this: 90d, 12w…")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count them, delete nothing")] = False,
+) -> None:
+    """Delete entries first seen before a cut-off; their identities stay, so that a later fetch
+    does not bring them back; then give the space back to the disk."""
+    from archfeed.text import parse_duration
+
+    delta = parse_duration(older_than)
+    if delta is None:
+        raise UsageError(
+            f"--older-than {older_than!r} is not a duration", hint="e.g. 90d, 12w, 36h"
+        )
+    state = state_of(ctx)
+    store = state.store(state.config(required=False))
+    cutoff = datetime.now(UTC) - delta
+    with store.fetch_lock():
+        count = store.prune(cutoff, dry_run)
+    store.close()
+    verb = "would delete" if dry_run else "deleted"
+    state.say(f"{verb} {count} entries first seen before {iso(cutoff)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
@@ -16,7 +17,9 @@ from typing import IO, Any
 from archfeed.models import SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
 
-FORMATS = ("table", "plain", "json", "jsonl")
+FORMATS = ("table", "plain", "json", "jsonl", "csv", "markdown")
+ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang", "topics",
+              "excerpt", "author", "also_at")  # fmt: skip
 
 
 def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
@@ -55,8 +58,66 @@ def write_entries(
         for entry in entries:
             fields = (iso(entry.published), entry.source, entry.lang, entry.title, entry.url or "")
             out.write("\t".join(fields) + "\n")
+    elif fmt == "csv":
+        _csv(entries, excerpt_chars, out)
+    elif fmt == "markdown":
+        out.writelines(markdown_item(entry, excerpt_chars) for entry in entries)
     else:
         _table(entries, excerpt_chars, out, width)
+
+
+def _csv(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str]) -> None:
+    """The JSON keys as columns; lists joined with `;` (also_at as `source=url`). A value that
+    a spreadsheet would run as a formula (= + - @ at its start) is prefixed with an apostrophe:
+    feed text is hostile, and CSV is opened in spreadsheets."""
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ENTRY_KEYS)
+    for entry in entries:
+        item = entry_object(entry, excerpt_chars)
+        item["topics"] = ";".join(item["topics"])
+        item["also_at"] = ";".join(f"{c['source']}={c['url'] or ''}" for c in item["also_at"])
+        writer.writerow(
+            [_inert_cell("" if item[key] is None else str(item[key])) for key in ENTRY_KEYS]
+        )
+
+
+def _inert_cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+# mid-line, only these make Markdown (emphasis, code, links, HTML, tables, strike-through)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([#+=-])|(\d+)([.)]))")
+
+
+def md_escape(text: str) -> str:
+    """Feed text as literal Markdown text: no link, emphasis, HTML, heading or list of its own."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    lead, mark, number, dot = match.groups()
+    return f"{lead}\\{mark}" if mark else f"{lead}{number}\\{dot}"
+
+
+def md_url(url: str) -> str:
+    """A URL safe inside `(…)`: spaces and parentheses percent-encoded."""
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
+
+
+def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
+    title = md_escape(entry.title)
+    head = f"[{title}]({md_url(entry.url)})" if entry.url else title
+    meta = f"{md_escape(entry.source)} · {entry.lang} · {entry.published:%Y-%m-%d}"
+    if entry.also_at:
+        meta += " · also at " + ", ".join(md_escape(c.source) for c in entry.also_at)
+    summary = excerpt(entry.text, excerpt_chars)
+    return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(summary)}" if summary else "") + "\n"
 
 
 def console(out: IO[str], width: int | None = None) -> Any:

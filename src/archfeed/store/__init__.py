@@ -33,10 +33,11 @@ from archfeed.models import (
 )
 from archfeed.store import clusters, query, writes
 from archfeed.store.writes import Change, Known, entry_hash, entry_id
+from archfeed.text import iso
 
 __all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -163,6 +164,39 @@ class Store:
     def validators(self) -> dict[str, Validators]:
         rows = self.conn.execute("SELECT name, etag, last_modified, body_hash FROM sources")
         return {name: Validators(etag, modified, digest) for name, etag, modified, digest in rows}
+
+    def tombstones(self, source: str) -> set[str]:
+        """Identities of the source's pruned entries: a fetch must not bring them back."""
+        rows = self.conn.execute("SELECT key FROM tombstones WHERE source = ?", (source,))
+        return {key for (key,) in rows}
+
+    def prune(self, before: datetime, dry_run: bool = False) -> int:
+        """Delete the entries first seen before `before`, keeping their identities as
+        tombstones; then give the space back to the disk. Returns how many went."""
+        with self._transaction() as conn:
+            count = writes.prune(conn, iso(before), dry_run)
+        if count and not dry_run:
+            self.conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")
+            self.conn.execute("VACUUM")
+        return count
+
+    # -- digests --------------------------------------------------------------------------------
+
+    def digest_mark(self, name: str) -> int:
+        """The last entry (by seq) the digest `name` sent; 0 for a new digest."""
+        row = self.conn.execute("SELECT mark FROM digests WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def newest_seq(self) -> int:
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+
+    def advance_digest(self, name: str, mark: int, now: datetime) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO digests (name, mark, sent) VALUES (?, ?, ?) ON CONFLICT(name) "
+                "DO UPDATE SET mark = max(mark, excluded.mark), sent = excluded.sent",
+                (name, mark, iso(now)),
+            )
 
     def known(self, source: str) -> dict[str, Known]:
         rows = self.conn.execute(

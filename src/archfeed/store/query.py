@@ -122,6 +122,12 @@ def _where(where: Filter) -> tuple[str, list[object]]:
     if where.until:
         clauses.append("published < ?")
         params.append(iso(where.until))
+    if where.after_seq is not None:
+        clauses.append("seq > ?")
+        params.append(where.after_seq)
+    if where.upto_seq is not None:
+        clauses.append("seq <= ?")
+        params.append(where.upto_seq)
     if where.search and where.search.strip():
         clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
         params.append(_fts_query(where.search))

@@ -156,9 +156,22 @@ def _source_health_v4(db: sqlite_utils.Database) -> None:
     sources.add_column("gone_url", str)
 
 
+def _prune_and_digests_v5(db: sqlite_utils.Database) -> None:
+    """v5: identities of pruned entries (so a fetch never brings them back), and each digest's
+    mark (the last entry it sent, by insertion order)."""
+    db.execute(
+        "CREATE TABLE tombstones (source TEXT NOT NULL, key TEXT NOT NULL, pruned TEXT NOT NULL, "
+        "PRIMARY KEY (source, key)) WITHOUT ROWID"
+    )
+    db.table("digests").create(
+        {"name": str, "mark": int, "sent": str}, pk="name", not_null={"mark", "sent"}
+    )
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
     _crossposts_v3,
     _source_health_v4,
+    _prune_and_digests_v5,
 ]

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from archfeed.models import Classified, DedupKeys, FetchResult, ParsedEntry, Source
 from archfeed.store import clusters
@@ -173,3 +173,22 @@ def _published(when: datetime | None, now: datetime, first_seen: str, old: Known
     if when is None or when > now:
         return old.published if old and when is None else first_seen
     return iso(when)
+
+
+def prune(conn: sqlite3.Connection, before: str, dry_run: bool) -> int:
+    """Tombstone and delete the entries first seen before `before`; clusters they leave elect a
+    new canonical copy."""
+    old = "FROM entries WHERE first_seen < ?"
+    count = int(conn.execute(f"SELECT count(*) {old}", (before,)).fetchone()[0])
+    if dry_run or not count:
+        return count
+    conn.execute(
+        f"INSERT OR IGNORE INTO tombstones (source, key, pruned) SELECT source, key, ? {old}",
+        (iso(datetime.now(UTC)), before),
+    )
+    left = {row[0] for row in conn.execute(
+        f"SELECT DISTINCT cluster {old} AND cluster IS NOT NULL", (before,)
+    )}  # fmt: skip
+    conn.execute(f"DELETE {old}", (before,))
+    clusters.elect(conn, left)
+    return count
