@@ -14,11 +14,11 @@ from typing import NoReturn
 
 import typer
 
-from archfeed.cli import digest, fetching, opml, reading, setup
+from archfeed.cli import digest, fetching, reading, setup
 from archfeed.cli.app import DEBUG, app
 from archfeed.errors import ArchfeedError, ExitCode
 
-__all__ = ["app", "digest", "fetching", "main", "opml", "reading", "setup"]
+__all__ = ["app", "digest", "fetching", "main", "reading", "setup"]
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
