@@ -10,28 +10,44 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import NoReturn, TextIO, cast
 
 import typer
 
-from archfeed.cli import digest, fetching, reading, setup
-from archfeed.cli.app import DEBUG, app
+from archfeed.cli import digest, fetching, opml, reading, setup
+from archfeed.cli.app import DEBUG, GuardedOutput, OutputError, app
 from archfeed.errors import ArchfeedError, ExitCode
 
-__all__ = ["app", "digest", "fetching", "main", "reading", "setup"]
+__all__ = ["app", "digest", "fetching", "main", "opml", "reading", "setup"]
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
     print(f"archfeed: error: {message}", file=sys.stderr)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
+    _quiet_stdout()
     sys.exit(code)
+
+
+def _quiet_stdout() -> None:
+    """When stdout is what failed (a closed pipe, a full disk), Python's own flush at exit would
+    fail again and turn the exit code into 120: send what is left nowhere."""
+    try:
+        sys.stdout.flush()
+    except (OSError, OutputError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main() -> None:
     """The console script: runs the app and turns every failure into a message and exit code."""
+    sys.stdout = cast(TextIO, GuardedOutput(sys.stdout))
     try:
         code = app(standalone_mode=False)
+    except OutputError as exc:
+        if not exc.closed:
+            _fail(f"cannot write the output: {exc.reason}", None, ExitCode.ERROR)
+        _quiet_stdout()  # the reader (head, less) went away: not an error
+        sys.exit(ExitCode.OK)
     except ArchfeedError as exc:
         if DEBUG.debug:
             raise
@@ -40,10 +56,6 @@ def main() -> None:
         _interrupted()
     except KeyboardInterrupt:
         _interrupted()
-    except BrokenPipeError:
-        # the reader (head, less) went away: not an error; keep Python from complaining at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(ExitCode.OK)
     except Exception as exc:
         if _is_usage_error(exc):
             _fail(exc.format_message(), _usage_hint(exc), ExitCode.USAGE)  # type: ignore[attr-defined]

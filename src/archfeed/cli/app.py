@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -70,6 +70,42 @@ class State:
 
 
 DEBUG = State()  # what main() knows of --debug, which it reads outside any Typer context
+
+
+class OutputError(Exception):
+    """stdout failed: its reader went away (`closed`), or its disk is full. Deliberately not an
+    OSError: typer turns an EPIPE OSError into a silent exit 1 before main() can see it."""
+
+    def __init__(self, closed: bool, reason: str) -> None:
+        super().__init__(reason)
+        self.closed = closed
+        self.reason = reason
+
+
+class GuardedOutput:
+    """sys.stdout, with its write failures raised as OutputError."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _output_error(exc: OSError) -> OutputError:
+    return OutputError(isinstance(exc, BrokenPipeError), exc.strerror or str(exc))
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,7 @@ import typer
 
 from archfeed.cli.app import (
     LangOption,
+    OutputError,
     SearchOption,
     SinceOption,
     SourceOption,
@@ -78,8 +79,8 @@ def _write(text: str) -> None:
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except OSError as exc:  # a closed pipe, a full disk: the mark must stay where it was
+    except OutputError as exc:  # a closed pipe, a full disk: the mark must stay where it was
         raise ArchfeedError(
-            f"could not write the digest: {exc.strerror or exc}",
+            f"could not write the digest: {exc.reason}",
             hint="its mark was not moved: the next run sends the same articles",
         ) from None
