@@ -128,6 +128,15 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A parsed feed's new and changed entries, ready to store: what a parser worker returns."""
+
+    items: tuple[tuple[ParsedEntry, str, Classified, DedupKeys], ...] = ()  # entry, hash, …
+    warning: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceReport:
     source: str
     new: int = 0

@@ -19,14 +19,17 @@ from archfeed.models import (
     Article,
     Config,
     FetchResult,
-    ParsedFeed,
+    Prepared,
     Source,
     SourceHealth,
     SourceReport,
+    TopicRule,
 )
 from archfeed.store import Change, Known, Store, entry_hash
 from archfeed.text import iso
+from archfeed.update.pool import Parsers
 
+TOMBSTONE = "pruned"  # in the hashes handed to a worker: skip this identity, whatever it holds
 BACKOFF_FIRST = timedelta(minutes=30)
 BACKOFF_CAP = timedelta(days=1)
 RETRY_AFTER_CAP = timedelta(days=7)
@@ -87,14 +90,41 @@ def run(
             due.append(source)
     by_name = {source.name: source for source in due}
     prints = fingerprints(due, config.topics)
-    for result in fetch_all(due, store.validators(), config.settings, force):
+
+    def finish(result: FetchResult, prepared: Prepared | None, known: Mapping[str, Known]) -> None:
         source = by_name[result.source]
         failures = health[source.name].failures if source.name in health else 0
-        report = _ingest(config, store, source, prints[source.name], result, failures)
-        report = replace(report, moved_to=result.permanent_redirect)
-        reports.append(report)
+        now = datetime.now(UTC).replace(microsecond=0)
+        error = result.error or (prepared.error if prepared else None)
+        if error:
+            report = _failed(store, source, result, error, now, failures)
+        elif prepared is None:  # not modified: nothing to parse
+            store.save(source, prints[source.name], result, (), {}, now)
+            report = SourceReport(source.name, not_modified=True, status=result.status)
+        else:
+            report = store_prepared(
+                store, source, prints[source.name], result, prepared, known, now
+            )
+        reports.append(replace(report, moved_to=result.permanent_redirect))
         if on_report:
-            on_report(report)
+            on_report(reports[-1])
+
+    with Parsers(len(due)) as parsers:
+        for result in fetch_all(due, store.validators(), config.settings, force):
+            if result.error or result.body is None:
+                finish(result, None, {})
+            else:
+                source = by_name[result.source]
+                known, skip = unchanged_hashes(store, source.name)
+                parsers.submit(
+                    (result, known),
+                    prepare, result.body, result.content_type, result.final_url or source.url,
+                    source, config.topics, config.settings.languages, skip,
+                )  # fmt: skip
+            for (done, known), prepared in parsers.ready():
+                finish(done, prepared, known)
+        for (done, known), prepared in parsers.ready(wait=True):
+            finish(done, prepared, known)
     order = {source.name: index for index, source in enumerate(sources)}
     return sorted(reports, key=lambda report: order[report.source])
 
@@ -121,51 +151,6 @@ def next_try(failures: int, retry_after: float | None, now: datetime) -> datetim
     return now + delay
 
 
-def _ingest(
-    config: Config,
-    store: Store,
-    source: Source,
-    classified_with: str,
-    result: FetchResult,
-    failures: int,
-) -> SourceReport:
-    from archfeed.parse import parse  # feedparser: only the fetch command pays for it
-
-    now = datetime.now(UTC).replace(microsecond=0)
-    if result.error:
-        return _failed(store, source, result, result.error, now, failures)
-    if result.body is None:
-        store.save(source, classified_with, result, (), {}, now)
-        return SourceReport(source.name, not_modified=True, status=result.status)
-    try:
-        feed = parse(result.body, result.content_type, result.final_url or source.url)
-    except FeedError as exc:
-        return _failed(store, source, result, exc.message, now, failures)
-    except Exception as exc:  # a parser crash on hostile input is that source's error alone
-        problem = f"parser failed: {type(exc).__name__}: {exc}"
-        return _failed(store, source, result, problem, now, failures)
-    return store_feed(config, store, source, classified_with, result, feed, now)
-
-
-def store_feed(
-    config: Config,
-    store: Store,
-    source: Source,
-    classified_with: str,
-    result: FetchResult,
-    feed: ParsedFeed,
-    now: datetime,
-) -> SourceReport:
-    """Classify a parsed feed's new and changed entries, find their copies, store them."""
-    known = store.known(source.name)
-    changes = _changes(config, store, source, feed, known)
-    new, updated, copies = store.save(source, classified_with, result, changes, known, now)
-    return SourceReport(
-        source.name, new=new, updated=updated, duplicates=copies, status=result.status,
-        warning=feed.warning,
-    )  # fmt: skip
-
-
 def _failed(
     store: Store, source: Source, result: FetchResult, error: str, now: datetime, failures: int
 ) -> SourceReport:
@@ -175,25 +160,53 @@ def _failed(
     return SourceReport(source.name, error=error, status=result.status)
 
 
-def _changes(
-    config: Config, store: Store, source: Source, feed: ParsedFeed, known: Mapping[str, Known]
-) -> list[Change]:
-    """New and changed entries only (an unchanged entry is neither classified nor written), each
-    with the stored entries of other sources that are copies of the same article."""
-    seen = store.tombstones(source.name)  # pruned: never brought back
-    changes = []
+def prepare(
+    body: bytes,
+    content_type: str | None,
+    base_url: str,
+    source: Source,
+    rules: Sequence[TopicRule],
+    expected: Sequence[str],
+    unchanged: Mapping[str, str],
+) -> Prepared:
+    """The CPU-bound half of ingesting a feed, run in a worker process: parse, then hash,
+    classify and compute the dedup keys of every entry that is new or changed (`unchanged`: the
+    stored hash of each identity, tombstones included). Pure: no database, no network."""
+    from archfeed.parse import parse
+
+    try:
+        feed = parse(body, content_type, base_url)
+    except FeedError as exc:
+        return Prepared(error=exc.message)
+    except Exception as exc:  # a parser crash on hostile input is that source's error alone
+        return Prepared(error=f"parser failed: {type(exc).__name__}: {exc}")
+    seen: set[str] = set()
+    items = []
     for entry in feed.entries:
-        if entry.key in seen:  # pruned, or twice in one feed (the first one counts)
+        if entry.key in seen:  # twice in one feed: the first one counts
             continue
         seen.add(entry.key)
         digest = entry_hash(entry)
-        old = known.get(entry.key)
-        if old and old.content_hash == digest:
+        if unchanged.get(entry.key) in (digest, TOMBSTONE):  # unchanged, or pruned for good
             continue
-        classified = classify(
-            entry, source, feed.language, config.topics, config.settings.languages
-        )
-        keys = dedup.keys(entry.url, entry.title, entry.text)
+        classified = classify(entry, source, feed.language, rules, expected)
+        items.append((entry, digest, classified, dedup.keys(entry.url, entry.title, entry.text)))
+    return Prepared(items=tuple(items), warning=feed.warning)
+
+
+def store_prepared(
+    store: Store,
+    source: Source,
+    classified_with: str,
+    result: FetchResult,
+    prepared: Prepared,
+    known: Mapping[str, Known],
+    now: datetime,
+) -> SourceReport:
+    """The database half: find each entry's copies among the stored ones, then store the lot in
+    one transaction."""
+    changes = []
+    for entry, digest, classified, keys in prepared.items:
         me = Article(source.name, entry.title, entry.text, classified.lang, keys.canonical_url)
         copies = tuple(
             seq
@@ -201,4 +214,19 @@ def _changes(
             if dedup.same_article(me, other)
         )
         changes.append(Change(entry, classified, digest, keys, copies))
-    return changes
+    new, updated, duplicates = store.save(
+        source, classified_with, result, changes, dict(known), now
+    )
+    return SourceReport(
+        source.name, new=new, updated=updated, duplicates=duplicates, status=result.status,
+        warning=prepared.warning,
+    )  # fmt: skip
+
+
+def unchanged_hashes(store: Store, source: str) -> tuple[dict[str, Known], dict[str, str]]:
+    """The stored entries of a source, and what a worker needs to skip: their hashes, and the
+    identities of pruned entries."""
+    known = store.known(source)
+    skip = {key: old.content_hash for key, old in known.items()}
+    skip.update(dict.fromkeys(store.tombstones(source), TOMBSTONE))
+    return known, skip

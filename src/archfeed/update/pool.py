@@ -1,0 +1,91 @@
+"""Where feeds are parsed: in worker processes beside the fetching, or inline for small runs.
+
+Owns: the process pool (started from a clean forkserver, never forked from a process whose
+fetch threads hold locks), the limits each worker runs under (address space, and a time limit per
+feed), and handing results back in completion order. Never parses, classifies or stores anything
+itself: it runs update.prepare().
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from archfeed.models import Prepared
+
+POOL_MIN_SOURCES = 4  # below this, starting workers costs more than it saves
+WORKER_MEMORY = 1536 * 1024 * 1024  # address space of a worker: a hostile feed gets MemoryError
+FEED_SECONDS = 30  # one feed's parsing, at most
+
+
+def _limit_worker() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+
+
+def _guarded(work: Callable[..., Prepared], *args: Any) -> Prepared:
+    """Run one feed's work under a time limit; what escapes it becomes that feed's error."""
+    import signal
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"parsing took more than {FEED_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, FEED_SECONDS)
+    try:
+        return work(*args)
+    except (MemoryError, TimeoutError) as exc:
+        return Prepared(error=f"parser stopped: {type(exc).__name__}: {exc}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Parsers:
+    """submit() a feed's work; ready() yields (tag, Prepared) as they complete."""
+
+    def __init__(self, sources: int) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[tuple[Any, Future[Prepared]]] = []
+        self.done: list[tuple[Any, Prepared]] = []
+        workers = os.cpu_count() or 1
+        if sources >= POOL_MIN_SOURCES and workers > 1:
+            import multiprocessing
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["archfeed.update"])
+            self.pool = ProcessPoolExecutor(workers, context, initializer=_limit_worker)
+
+    def __enter__(self) -> Parsers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=exc == (None, None, None), cancel_futures=True)
+
+    def submit(self, tag: Any, work: Callable[..., Prepared], *args: Any) -> None:
+        if self.pool is None:
+            self.done.append((tag, work(*args)))
+            return
+        self.pending.append((tag, self.pool.submit(_guarded, work, *args)))
+
+    def ready(self, wait: bool = False) -> Iterator[tuple[Any, Prepared]]:
+        while self.done:
+            yield self.done.pop(0)
+        still = []
+        for tag, future in self.pending:
+            if wait or future.done():
+                yield tag, _outcome(future)
+            else:
+                still.append((tag, future))
+        self.pending = still
+
+
+def _outcome(future: Future[Prepared]) -> Prepared:
+    try:
+        return future.result()
+    except Exception as exc:  # a worker that died (killed, out of memory) fails its feeds only
+        return Prepared(error=f"parser worker failed: {type(exc).__name__}: {exc}")
