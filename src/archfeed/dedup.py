@@ -9,8 +9,8 @@ guard, because a false merge hides an article from the reader.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from archfeed.models import Article, DedupKeys
@@ -23,8 +23,11 @@ _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+")
 
 SHINGLE = 3  # words per shingle (shingles() spells the three out, for speed)
-BINS = 32  # one-permutation MinHash: each shingle hash falls into one of 32 bins
-ROWS = 2  # bins per LSH band: 16 bands; a pair at Jaccard 0.6 shares a band with p ≈ 0.999
+BINS = 64  # one-permutation MinHash: each shingle hash falls into one of 64 bins
+# bins per LSH band, so 16 bands: a pair at Jaccard 0.7 shares a band with p ≈ 0.99, at 0.6 with
+# p ≈ 0.9, and two unrelated texts that share common phrases (J ≈ 0.05) with p ≈ 1e-4; two rows
+# made every entry a candidate of ~4% of the database
+ROWS = 4
 SIGNATURE_WORDS = 300
 MIN_WORDS = 40  # below this, texts ("Comments", a one-line blurb) never merge two entries
 RETITLED_MIN_WORDS = 150  # different titles: only a whole article, not a shared intro, merges
@@ -61,11 +64,8 @@ def _is_tracking(key: str, value: str) -> bool:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words without accents: the unit of every text comparison."""
-    if not text.isascii():
-        text = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
+    """Lower-case words: the unit of every text comparison. (Accents stay: two copies of one
+    article spell alike, and folding them cost more than the rest of the comparison.)"""
     return _WORD.findall(text.lower())
 
 
@@ -91,7 +91,8 @@ def keys(url: str | None, title: str, text: str) -> DedupKeys:
 
 def _bands(grams: set[str]) -> tuple[int, ...]:
     """LSH bands of a one-permutation MinHash: one CRC per shingle, the minimum in each bin,
-    ROWS bins to a band. A band with an empty bin is left out, never matched."""
+    ROWS bins to a band. An empty bin borrows from the next filled one ("rotation"
+    densification), so a 200-word text still fills every band, the same way in every copy."""
     empty = 1 << 32  # above any CRC-32
     minima = [empty] * BINS
     filled = 0
@@ -103,14 +104,17 @@ def _bands(grams: set[str]) -> tuple[int, ...]:
             filled += 1
             if filled == BINS:
                 break
-    bands = []
-    for band in range(BINS // ROWS):
-        rows = minima[band * ROWS : (band + 1) * ROWS]
-        if empty in rows:
-            continue
-        # band number and its minima in one 63-bit integer: an SQLite INTEGER
-        bands.append(zlib.crc32(repr((band, *rows)).encode()) | band << 32)
-    return tuple(bands)
+    if not filled:
+        return ()
+    for slot in range(BINS):
+        if minima[slot] == empty:
+            distance = next(d for d in range(1, BINS) if minima[(slot + d) % BINS] != empty)
+            minima[slot] = -(minima[(slot + distance) % BINS] * BINS + distance)  # never a CRC
+    return tuple(
+        # band number and a hash of its minima in one 37-bit integer: an SQLite INTEGER
+        zlib.crc32(repr((band, *minima[band * ROWS : (band + 1) * ROWS])).encode()) | band << 32
+        for band in range(BINS // ROWS)
+    )
 
 
 def same_article(one: Article, two: Article) -> bool:
@@ -127,17 +131,23 @@ def _same_text(one: Article, two: Article) -> bool:
         return False  # a translation is another article
     if _numbers(one.title) != _numbers(two.title):
         return False  # "part 1" and "part 2", issue #41 and #42
-    first, second = words(one.text), words(two.text)
-    shorter = min(len(first), len(second))
+    (count_a, a), (count_b, b) = _profile(one.text), _profile(two.text)
+    shorter = min(count_a, count_b)
     same_title = title_key(one.title) == title_key(two.title)
     if shorter < MIN_WORDS or (not same_title and shorter < RETITLED_MIN_WORDS):
         return False
-    a, b = shingles(first), shingles(second)
     if len(a & b) / len(a | b) >= _threshold(shorter):
         return True
     # the same title, one copy a summary of the other: its every sentence inside the longer one
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     return same_title and len(small & large) / len(small) >= CONTAINED
+
+
+@lru_cache(maxsize=512)
+def _profile(text: str) -> tuple[int, frozenset[str]]:
+    """Word count and shingles of a text, kept for the candidates compared one after another."""
+    tokens = words(text)
+    return len(tokens), frozenset(shingles(tokens))
 
 
 def _threshold(length: int) -> float:

@@ -119,7 +119,8 @@ def fetch_all(
     jobs: queue.SimpleQueue[Source] = queue.SimpleQueue()
     for source in todo:
         jobs.put(source)
-    done: queue.SimpleQueue[FetchResult] = queue.SimpleQueue()
+    # bounded: when parsing and storing fall behind, downloads wait instead of piling up bodies
+    done: queue.Queue[FetchResult] = queue.Queue(maxsize=2 * workers)
     started: dict[str, float] = {}
 
     def work() -> None:
@@ -130,7 +131,9 @@ def fetch_all(
                 return
             started[source.name] = time.monotonic()
             known = validators.get(source.name, Validators())
-            done.put(fetch_one(client, source, known, settings, force))
+            result = fetch_one(client, source, known, settings, force)
+            started.pop(source.name, None)  # finished: waiting to be taken is not overdue
+            done.put(result)
 
     def hire() -> None:
         # daemon threads: a request stuck past its deadline is abandoned, never waited for

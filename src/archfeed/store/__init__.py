@@ -52,6 +52,7 @@ class Store:
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB, see the README
         except sqlite3.OperationalError as exc:
             raise self._explain(exc) from None
         except sqlite3.DatabaseError as exc:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from archfeed.models import Prepared
@@ -18,6 +20,7 @@ from archfeed.models import Prepared
 POOL_MIN_SOURCES = 4  # below this, starting workers costs more than it saves
 WORKER_MEMORY = 1536 * 1024 * 1024  # address space of a worker: a hostile feed gets MemoryError
 FEED_SECONDS = 30  # one feed's parsing, at most
+BACKLOG = 8  # feeds handed to workers and not yet stored
 
 
 def _limit_worker() -> None:
@@ -67,14 +70,24 @@ class Parsers:
             self.pool.shutdown(wait=exc == (None, None, None), cancel_futures=True)
 
     def submit(self, tag: Any, work: Callable[..., Prepared], *args: Any) -> None:
-        if self.pool is None:
-            self.done.append((tag, work(*args)))
-            return
-        self.pending.append((tag, self.pool.submit(_guarded, work, *args)))
+        if self.pool is not None:
+            try:
+                self.pending.append((tag, self.pool.submit(_guarded, work, *args)))
+                return
+            except BrokenProcessPool:  # workers could not start, or died: carry on without them
+                self.pool = None
+        self.done.append((tag, work(*args)))
 
     def ready(self, wait: bool = False) -> Iterator[tuple[Any, Prepared]]:
+        """What has finished; with `wait`, everything. When more feeds wait for a worker than
+        BACKLOG, it also waits for the first to finish: parsed feeds must not pile up in memory
+        faster than the database takes them."""
         while self.done:
             yield self.done.pop(0)
+        if not wait and len(self.pending) > BACKLOG:
+            futures.wait(
+                [future for _, future in self.pending], return_when=futures.FIRST_COMPLETED
+            )
         still = []
         for tag, future in self.pending:
             if wait or future.done():
