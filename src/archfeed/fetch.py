@@ -21,6 +21,7 @@ import httpx
 
 from archfeed import __version__
 from archfeed.models import FetchResult, Settings, Source, Validators
+from archfeed.text import clean
 
 MAX_REDIRECTS = 5
 _TICK = 0.25  # how often the deadline of requests in flight is checked
@@ -192,7 +193,18 @@ def fetch_one(
         result = FetchResult(source.name, None, None, error=_transport_message(exc))
     except (OSError, zlib.error) as exc:
         result = FetchResult(source.name, None, None, error=f"cannot read: {exc}")
-    return dataclasses.replace(result, elapsed=time.monotonic() - started)
+    # a server's words (reason phrase, error text, redirect target) are as hostile as its feed
+    return dataclasses.replace(
+        result,
+        elapsed=time.monotonic() - started,
+        error=clean(result.error)[:500] if result.error else None,
+        permanent_redirect=_safe(result.permanent_redirect),
+    )
+
+
+def _safe(url: str | None) -> str | None:
+    """A URL from a server, shown to the user only as inert text."""
+    return clean(url)[:2048] if url else None
 
 
 def _fetch_http(

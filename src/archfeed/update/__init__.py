@@ -131,8 +131,8 @@ def run(
 
 def _skip_reason(source: Source, health: SourceHealth | None, now: datetime) -> str | None:
     """Why a source is not fetched this time: gone for good, or backing off after failures."""
-    if health is None:
-        return None
+    if health is None or health.url != source.url:
+        return None  # a new url starts with a clean slate
     if health.gone_url and health.gone_url == source.url:
         return "gone (410); change its url in the config, or remove it"
     if health.skip_until and health.skip_until > now:

@@ -23,10 +23,24 @@ FEED_SECONDS = 30  # one feed's parsing, at most
 BACKLOG = 8  # feeds handed to workers and not yet stored
 
 
-def _limit_worker() -> None:
+def _start_worker(parent: int) -> None:
+    """Limits, and a watch on the fetch that started this worker: a worker's own parent is the
+    forkserver, so nothing else would end it when the fetch is interrupted or killed."""
     import resource
+    import threading
+    import time
 
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _guarded(work: Callable[..., Prepared], *args: Any) -> Prepared:
@@ -60,7 +74,9 @@ class Parsers:
 
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["archfeed.update"])
-            self.pool = ProcessPoolExecutor(workers, context, initializer=_limit_worker)
+            self.pool = ProcessPoolExecutor(
+                workers, context, initializer=_start_worker, initargs=(os.getpid(),)
+            )
 
     def __enter__(self) -> Parsers:
         return self
