@@ -136,55 +136,39 @@ def sources(
     detail.write_sources(rows, chosen, sys.stdout)
 
 
-def _counts(
-    ctx: typer.Context,
-    by: str,
-    fmt: str | None,
-    filters: tuple[
-        list[str] | None, list[str] | None, list[str] | None, str | None, str | None, str | None
-    ],
-) -> None:
-    from archfeed.render import detail
-
-    state = state_of(ctx)
-    config = state.config(required=False)
-    chosen = choose_format(fmt, detail.FORMATS)
-    store = state.store(config)
-    rows = store.counts(by, make_filter(*filters))
-    store.close()
-    detail.write_counts(rows, by, chosen, sys.stdout)
-
-
 _COUNT_FORMAT = typer.Option(
     "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
 )
 
 
-@app.command()
-def topics(
-    ctx: typer.Context,
-    source: SourceOption = None,
-    topic: TopicOption = None,
-    lang: LangOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    search: SearchOption = None,
-    fmt: Annotated[str | None, _COUNT_FORMAT] = None,
-) -> None:
-    """Entries per topic (an entry counts once for each of its topics), most first."""
-    _counts(ctx, "topic", fmt, (source, topic, lang, since, until, search))
+def _count_command(name: str, by: str, summary: str) -> None:
+    """`topics` and `langs`: the same options and steps, counting by another column."""
+
+    def count(
+        ctx: typer.Context,
+        source: SourceOption = None,
+        topic: TopicOption = None,
+        lang: LangOption = None,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        search: SearchOption = None,
+        fmt: Annotated[str | None, _COUNT_FORMAT] = None,
+    ) -> None:
+        from archfeed.render import detail
+
+        state = state_of(ctx)
+        config = state.config(required=False)
+        chosen = choose_format(fmt, detail.FORMATS)
+        store = state.store(config)
+        rows = store.counts(by, make_filter(source, topic, lang, since, until, search))
+        store.close()
+        detail.write_counts(rows, by, chosen, sys.stdout)
+
+    count.__doc__ = summary
+    app.command(name)(count)
 
 
-@app.command()
-def langs(
-    ctx: typer.Context,
-    source: SourceOption = None,
-    topic: TopicOption = None,
-    lang: LangOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    search: SearchOption = None,
-    fmt: Annotated[str | None, _COUNT_FORMAT] = None,
-) -> None:
-    """Entries per language, most first."""
-    _counts(ctx, "lang", fmt, (source, topic, lang, since, until, search))
+_count_command(
+    "topics", "topic", "Articles per topic (one counts once for each of its topics), most first."
+)
+_count_command("langs", "lang", "Articles per language, most first.")

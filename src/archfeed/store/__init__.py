@@ -1,11 +1,10 @@
-"""The only SQL: the database file, its schema and migrations, per-source writes, and queries.
+"""The only SQL: the database file, its schema and migrations, writes, queries, digest marks.
 
-Owns: one SQLite file in WAL mode with a busy timeout; entries keyed by (source, identity) with a
-stable short id; per-source fetch state; the full-text index. Every source's writes happen in one
-transaction. Never fetches, parses or prints.
-
-sqlite-utils creates and migrates the schema (it is imported only then: ~100 ms of start-up that
-`list` should not pay); reads and upserts go through the same connection with plain SQL.
+Owns: one SQLite file in WAL mode with a busy timeout, and the Store that every command opens;
+each source's writes in one transaction; one fetch at a time; SQLite's errors turned into words a
+user can act on. Never fetches, parses or prints. Beside it: schema.py (migrations, through
+sqlite-utils, imported only when a database needs them: ~100 ms of start-up `list` should not
+pay), writes.py, query.py, clusters.py (copies of one article).
 """
 
 from __future__ import annotations
