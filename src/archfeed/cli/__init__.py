@@ -83,9 +83,10 @@ def _usage_hint(exc: Exception) -> str:
 
 
 def _interrupted() -> NoReturn:
+    """Ctrl-C: every transaction is already committed or rolled back; parser workers are ended
+    here, and the download threads are daemons, so nothing is left to wait for."""
+    if "archfeed.update.pool" in sys.modules:  # never import it just to stop it
+        sys.modules["archfeed.update.pool"].stop_all()
     print("archfeed: interrupted", file=sys.stderr)
-    sys.stderr.flush()
-    sys.stdout.flush()
-    # fetch threads may still wait on the network; every transaction is already committed or
-    # rolled back, so nothing is left to wait for
-    os._exit(ExitCode.INTERRUPTED)
+    _quiet_stdout()
+    sys.exit(ExitCode.INTERRUPTED)

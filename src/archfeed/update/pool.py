@@ -61,6 +61,24 @@ def _guarded(work: Callable[..., Prepared], *args: Any) -> Prepared:
         signal.signal(signal.SIGALRM, previous)
 
 
+_LIVE: set[ProcessPoolExecutor] = set()
+
+
+def stop_all() -> None:
+    """End every worker now (Ctrl-C, an error): kill them, then let the pool notice and clean up
+    its queues, so that nothing outlives the fetch and nothing is reported leaked."""
+    for pool in list(_LIVE):
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    _LIVE.discard(pool)
+    processes = getattr(pool, "_processes", None) or {}  # no public way to reach the workers
+    for process in list(processes.values()):
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Parsers:
     """submit() a feed's work; ready() yields (tag, Prepared) as they complete."""
 
@@ -77,13 +95,19 @@ class Parsers:
             self.pool = ProcessPoolExecutor(
                 workers, context, initializer=_start_worker, initargs=(os.getpid(),)
             )
+            _LIVE.add(self.pool)
 
     def __enter__(self) -> Parsers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool:
-            self.pool.shutdown(wait=exc == (None, None, None), cancel_futures=True)
+        if self.pool is None:
+            return
+        if exc == (None, None, None):
+            _LIVE.discard(self.pool)
+            self.pool.shutdown(wait=True)
+        else:
+            _stop(self.pool)
 
     def submit(self, tag: Any, work: Callable[..., Prepared], *args: Any) -> None:
         if self.pool is not None:
@@ -91,6 +115,7 @@ class Parsers:
                 self.pending.append((tag, self.pool.submit(_guarded, work, *args)))
                 return
             except BrokenProcessPool:  # workers could not start, or died: carry on without them
+                _stop(self.pool)
                 self.pool = None
         self.done.append((tag, work(*args)))
 
