@@ -117,7 +117,7 @@ def run(
                 source = by_name[result.source]
                 known, skip = unchanged_hashes(store, source.name)
                 parsers.submit(
-                    (result, known),
+                    (replace(result, body=None), known),  # the worker has the body
                     prepare, result.body, result.content_type, result.final_url or source.url,
                     source, config.topics, config.settings.languages, skip,
                 )  # fmt: skip
