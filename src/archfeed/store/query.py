@@ -21,7 +21,7 @@ def entries(
     """Entries matching the filter, newest first. `text_chars` cuts the text in SQL, so that a
     list of excerpts does not read whole articles."""
     text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
-    clauses, params = _where(where)
+    clauses, params = _where(conn, where)
     if not where.all_copies:  # one row per article: its canonical copy
         clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     sql = (
@@ -83,7 +83,7 @@ def _maybe(value: str | None) -> datetime | None:
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:
     """(value, articles) per language or per topic among the articles the filter selects, most
     first. An article is counted once, by its canonical copy, with the topics of all its copies."""
-    clauses, params = _where(where)
+    clauses, params = _where(conn, where)
     clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     if by == "lang":
         sql = f"SELECT lang, count(*) AS n FROM entries {clauses} GROUP BY lang"
@@ -98,7 +98,38 @@ def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, 
     return [(str(value), int(n)) for value, n in rows]
 
 
-def _where(where: Filter) -> tuple[str, list[object]]:
+RARE_TOPIC = 5000  # entries: below this, a topic's own entries drive the query
+
+
+def _topic_clause(conn: sqlite3.Connection, topics: tuple[str, ...]) -> tuple[str, list[object]]:
+    """An article has the topics of all its copies (DESIGN §4). Two plans, chosen by a cheap
+    probe of the topic's size: a rare topic's entries (and their clusters' members) are looked up
+    directly, then sorted; a common topic is checked entry by entry while reading newest first,
+    which stops after `--limit` matches. Either plan alone is slow for the other case on 1M
+    entries (hundreds of ms)."""
+    marks = ", ".join("?" * len(topics))
+    size = conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM entry_topics WHERE topic IN ({marks}) LIMIT ?)",
+        [*topics, RARE_TOPIC],
+    ).fetchone()[0]
+    if size < RARE_TOPIC:
+        return (
+            f"seq IN (SELECT seq FROM entry_topics WHERE topic IN ({marks}) UNION "
+            "SELECT c.seq FROM entry_topics t JOIN entries e ON e.seq = t.seq "
+            "JOIN entries c ON c.cluster = e.cluster "
+            f"WHERE t.topic IN ({marks}) AND e.cluster IS NOT NULL)",
+            [*topics, *topics],
+        )
+    return (
+        "(EXISTS (SELECT 1 FROM entry_topics t WHERE t.seq = entries.seq AND t.topic IN "
+        f"({marks})) OR (entries.cluster IS NOT NULL AND EXISTS (SELECT 1 FROM entries c "
+        "JOIN entry_topics t ON t.seq = c.seq WHERE c.cluster = entries.cluster AND t.topic IN "
+        f"({marks}))))",
+        [*topics, *topics],
+    )
+
+
+def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if where.sources:
@@ -108,14 +139,9 @@ def _where(where: Filter) -> tuple[str, list[object]]:
         clauses.append(f"lang IN ({', '.join('?' * len(where.langs))})")
         params.extend(where.langs)
     if where.topics:
-        # an article has the topics of all its copies (DESIGN §4)
-        marks = ", ".join("?" * len(where.topics))
-        clauses.append(
-            f"(seq IN (SELECT seq FROM entry_topics WHERE topic IN ({marks})) OR cluster IN ("
-            "SELECT e.cluster FROM entry_topics t JOIN entries e ON e.seq = t.seq "
-            f"WHERE t.topic IN ({marks}) AND e.cluster IS NOT NULL))"
-        )
-        params.extend(where.topics * 2)
+        clause, values = _topic_clause(conn, where.topics)
+        clauses.append(clause)
+        params.extend(values)
     if where.since:
         clauses.append("published >= ?")
         params.append(iso(where.since))
