@@ -15,30 +15,40 @@ from dataclasses import replace
 
 from archfeed.models import Article, Copy, DedupKeys, StoredEntry
 
-MAX_CANDIDATES = 50  # a title or URL shared by more entries than this is boilerplate, not a copy
+MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
+MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
 
 
 def candidates(conn: sqlite3.Connection, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
     """Entries of other sources that share a canonical URL, a title (of 3+ words) or an LSH band
-    with `keys`: index lookups only, whatever the size of the database."""
-    clauses: list[str] = []
+    with `keys`: index lookups only, whatever the size of the database, each signal with its own
+    cap, so that a title many feeds repeat ("This week in Rust") cannot crowd out the rest."""
+    parts: list[str] = []
     params: list[object] = []
     if keys.canonical_url:
-        clauses.append("canonical_url = ?")
-        params.append(keys.canonical_url)
+        parts.append(
+            "SELECT seq FROM (SELECT seq FROM entries WHERE canonical_url = ? AND source != ? "
+            "LIMIT ?)"
+        )
+        params += [keys.canonical_url, source, MAX_CANDIDATES]
     if keys.title_key.count(" ") >= 2:
-        clauses.append("title_key = ?")
-        params.append(keys.title_key)
+        parts.append(
+            "SELECT seq FROM (SELECT seq FROM entries WHERE title_key = ? AND source != ? "
+            "ORDER BY seq DESC LIMIT ?)"
+        )
+        params += [keys.title_key, source, MAX_TITLE_CANDIDATES]
     if keys.bands:
         marks = ", ".join("?" * len(keys.bands))
-        clauses.append(f"seq IN (SELECT seq FROM entry_bands WHERE band IN ({marks}))")
-        params.extend(keys.bands)
-    if not clauses:
+        parts.append(
+            f"SELECT seq FROM (SELECT seq FROM entry_bands WHERE band IN ({marks}) LIMIT ?)"
+        )
+        params += [*keys.bands, MAX_CANDIDATES]
+    if not parts:
         return []
     rows = conn.execute(
         "SELECT seq, source, title, text, lang, canonical_url FROM entries "
-        f"WHERE source != ? AND ({' OR '.join(clauses)}) LIMIT {MAX_CANDIDATES}",
-        [source, *params],
+        f"WHERE seq IN ({' UNION '.join(parts)})",
+        params,
     )
     return [
         (seq, Article(src, title, text, lang, url)) for seq, src, title, text, lang, url in rows
