@@ -112,6 +112,8 @@ def _topic_clause(conn: sqlite3.Connection, topics: tuple[str, ...]) -> tuple[st
         f"SELECT count(*) FROM (SELECT 1 FROM entry_topics WHERE topic IN ({marks}) LIMIT ?)",
         [*topics, RARE_TOPIC],
     ).fetchone()[0]
+    if size == 0:
+        return "0 = 1", []  # nothing has it: say so, rather than read every entry to find out
     if size < RARE_TOPIC:
         return (
             f"seq IN (SELECT seq FROM entry_topics WHERE topic IN ({marks}) UNION "
@@ -155,8 +157,14 @@ def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
         clauses.append("seq <= ?")
         params.append(where.upto_seq)
     if where.search and where.search.strip():
-        clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-        params.append(_fts_query(where.search))
+        match = _fts_query(where.search)
+        found = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT 1)",
+            (match,),
+        ).fetchone()[0]
+        clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)" if found
+                       else "0 = 1")  # fmt: skip
+        params.extend([match] if found else [])
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
