@@ -1,7 +1,6 @@
 """The only network code: fetching sources concurrently, within a deadline and a byte cap.
-
-Owns: httpx, the thread pool, conditional GET (ETag, Last-Modified, body hash), redirects,
-decompression under a cap, reading local files. Never parses a feed and never touches the database.
+Owns: httpx, the download threads, conditional GET (ETag, Last-Modified, body hash), redirects,
+decompression under a cap, reading local files. Never parses a feed, never touches the database.
 """
 
 from __future__ import annotations
@@ -24,9 +23,10 @@ from archfeed.models import FetchResult, Settings, Source, Validators
 from archfeed.text import clean
 
 MAX_REDIRECTS = 5
+_UNRESOLVED = ("name or service not known", "nodename nor servname", "getaddrinfo")
 _TICK = 0.25  # how often the deadline of requests in flight is checked
 _GRACE = 0.5  # past the timeout, before a request that ignores it is abandoned
-USER_AGENT = f"archfeed/{__version__} (+https://github.com/archfeed/archfeed)"
+USER_AGENT = f"archfeed/{__version__}"
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -290,11 +290,7 @@ def _transport_message(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         lowered = text.lower()
-        if (
-            "name or service not known" in lowered
-            or "nodename nor servname" in lowered
-            or "getaddrinfo" in lowered
-        ):
+        if any(word in lowered for word in _UNRESOLVED):
             return "cannot resolve the host name"
         if "refused" in lowered:
             return "connection refused"
