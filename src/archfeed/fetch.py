@@ -34,11 +34,11 @@ _ACCEPT = (
 
 
 class _TooBig(Exception):
-    pass
+    """The body passed max_bytes."""
 
 
 class _Deadline(Exception):
-    pass
+    """The whole request passed its timeout."""
 
 
 def body_hash(body: bytes) -> str:
@@ -146,14 +146,15 @@ def fetch_all(
     abandoned = False
     try:
         while pending:
+            # on every turn: a steady flow of answers must not hide a request past its deadline
+            for name in _overdue(pending, started, settings.timeout + _GRACE):
+                pending.discard(name)
+                abandoned = True
+                hire()  # the stuck thread's place, so the sources behind it still start
+                yield FetchResult(name, None, None, error=_timed_out(settings))
             try:
                 result = done.get(timeout=_TICK)
             except queue.Empty:
-                for name in _overdue(pending, started, settings.timeout + _GRACE):
-                    pending.discard(name)
-                    abandoned = True
-                    hire()  # the stuck thread's place, so the sources behind it still start
-                    yield FetchResult(name, None, None, error=_timed_out(settings))
                 continue
             if result.source in pending:  # else: abandoned already, its late answer is moot
                 pending.discard(result.source)
@@ -165,7 +166,8 @@ def fetch_all(
 
 def _overdue(pending: set[str], started: dict[str, float], limit: float) -> list[str]:
     now = time.monotonic()
-    return [name for name in pending if name in started and now - started[name] > limit]
+    # .get: a download thread may finish (and pop its start) while this reads
+    return [name for name in pending if now - started.get(name, now) > limit]
 
 
 def _timed_out(settings: Settings) -> str:
