@@ -55,19 +55,18 @@ def candidates(conn: sqlite3.Connection, source: str, keys: DedupKeys) -> list[t
     ]
 
 
-def write_keys(conn: sqlite3.Connection, rows: Sequence[tuple[str, DedupKeys]]) -> None:
-    """Index the keys of new and changed entries (by id)."""
-    conn.executemany(
-        "UPDATE entries SET canonical_url = ?, title_key = ? WHERE id = ?",
-        [(keys.canonical_url, keys.title_key, id_) for id_, keys in rows],
-    )
+def write_bands(
+    conn: sqlite3.Connection, rows: Sequence[tuple[str, tuple[int, ...], bool]]
+) -> None:
+    """Index the signature bands of new and changed entries: (id, bands, whether it was stored
+    before, so that only those have old bands to drop)."""
     conn.executemany(
         "DELETE FROM entry_bands WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
-        [(id_,) for id_, _ in rows],
+        [(id_,) for id_, _, stored in rows if stored],
     )
     conn.executemany(
         "INSERT OR IGNORE INTO entry_bands (band, seq) SELECT ?, seq FROM entries WHERE id = ?",
-        [(band, id_) for id_, keys in rows for band in keys.bands],
+        [(band, id_) for id_, bands, _ in rows for band in bands],
     )
 
 

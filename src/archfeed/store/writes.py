@@ -64,7 +64,7 @@ def save(
     """One source's new and changed entries, their clusters of copies and the source's fetch
     state. Returns (new, updated, duplicates)."""
     stamp = iso(now)
-    inserts, updates, topics = [], [], []
+    inserts, updates, topics, bands = [], [], [], []
     for change in changes:
         entry, cls = change.entry, change.classified
         old = known.get(entry.key)
@@ -76,31 +76,35 @@ def save(
             cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
             json.dumps(sorted(cls.topics), ensure_ascii=False),
             json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
+            change.keys.canonical_url, change.keys.title_key,
         )  # fmt: skip
         if old:
             updates.append((*row, id_))
         else:
             inserts.append((id_, source.name, entry.key, first_seen, *row))
         topics.append((id_, cls.topics))
+        bands.append((id_, change.keys.bands, bool(old)))
     touch(conn, source, fingerprint, now)
     conn.executemany(
         "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
         "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
-        "categories, content_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "categories, content_hash, canonical_url, title_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         inserts,
     )
     conn.executemany(
         "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
         "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
-        "topics = ?, categories = ?, content_hash = ? WHERE id = ?",
+        "topics = ?, categories = ?, content_hash = ?, canonical_url = ?, title_key = ? "
+        "WHERE id = ?",
         updates,
     )
     _set_topics(conn, topics)
-    changed = [(entry_id(source.name, c.entry.key), c) for c in changes]
-    clusters.write_keys(conn, [(id_, c.keys) for id_, c in changed])
-    touched = clusters.clusters_of(conn, [id_ for id_, _ in changed]) if changed else set()
-    touched |= {clusters.join(conn, id_, c.copies) for id_, c in changed if c.copies}
+    clusters.write_bands(conn, bands)
+    ids = [id_ for id_, _ in topics]
+    touched = clusters.clusters_of(conn, ids) if ids else set()
+    touched |= {clusters.join(conn, id_, c.copies) for id_, c in zip(ids, changes, strict=True)
+                if c.copies}  # fmt: skip
     clusters.elect(conn, touched)
     conn.execute(
         "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
