@@ -195,18 +195,12 @@ def fetch_one(
         result = FetchResult(source.name, None, None, error=_transport_message(exc))
     except (OSError, zlib.error) as exc:
         result = FetchResult(source.name, None, None, error=f"cannot read: {exc}")
-    # a server's words (reason phrase, error text, redirect target) are as hostile as its feed
+    # a server's words (reason phrase, error text) are as hostile as its feed
     return dataclasses.replace(
         result,
         elapsed=time.monotonic() - started,
         error=clean(result.error)[:500] if result.error else None,
-        permanent_redirect=_safe(result.permanent_redirect),
     )
-
-
-def _safe(url: str | None) -> str | None:
-    """A URL from a server, shown to the user only as inert text."""
-    return clean(url)[:2048] if url else None
 
 
 def _fetch_http(
@@ -272,7 +266,7 @@ def _unless_same(meta: FetchResult, body: bytes, known: Validators, force: bool)
 
 def _permanent_redirect(response: httpx.Response) -> str | None:
     if response.history and all(hop.status_code in (301, 308) for hop in response.history):
-        return str(response.url)
+        return clean(str(response.url))[:2048]  # shown to the user: inert text only
     return None
 
 
