@@ -51,6 +51,18 @@ def test_excerpt_cuts_at_a_word_boundary() -> None:
         ("\x1b]0;owned\x07title\x1b[31m red", "]0;ownedtitle[31m red"),
         ("abc\u202edef", "abcdef"),
         ("[bold red]literal[/]", "[bold red]literal[/]"),
+        ('<a title="a > b" href="x">link</a>', "link"),
+        ("<SCRIPT type=x>gone()</SCRIPT >shown<!-- note -->", "shown"),
+        ("before<script>never closed", "before"),
+        ("<titles>kept</titles><template><p>hidden</p></template>", "kept"),
+        ("a < b and c>d, <3", "a < b and c>d, <3"),
+        ('<a href="x" <b>bold</b>', "bold"),
+        ("<pre>code</pre><preview>x</preview>y", "code xy"),
+        ("<![CDATA[raw]]><?php echo 1 ?><!DOCTYPE html>text", "text"),
+        (
+            "&lt;script&gt;shown as text&lt;/script&gt;&#27;[31m",
+            "<script>shown as text</script>[31m",
+        ),
     ],
 )
 def test_html_to_text(html: str, text: str) -> None:

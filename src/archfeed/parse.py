@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from xml.sax.expatreader import ExpatParser
 
 import feedparser
 
@@ -30,6 +31,28 @@ _UNTITLED_LENGTH = 80
 _MAX_TITLE, _MAX_AUTHOR, _MAX_CATEGORY, _MAX_CATEGORIES = 300, 200, 100, 32
 _MAX_URL, _MAX_TEXT = 2048, 200_000
 _DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
+
+
+class _BufferedExpat(ExpatParser):
+    """expat as feedparser gets it, but handing over each run of text at once: unbuffered, it
+    reports the text between two entity references (`&lt;p&gt;` in every escaped HTML body) as
+    events of their own, and feedparser's handling of an event cost a third of its time per entry
+    (0.45 against 0.30 ms on the entries of benchmarks/genfeeds.py)."""
+
+    def reset(self) -> None:
+        super().reset()
+        expat = self._parser  # type: ignore[attr-defined]  # the pyexpat parser reset() made
+        expat.buffer_text = True
+        expat.buffer_size = 1 << 16
+
+
+def create_parser() -> ExpatParser:
+    """The driver protocol of xml.sax.make_parser, which feedparser calls with the module names
+    in its PREFERRED_XML_PARSERS."""
+    return _BufferedExpat()
+
+
+feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
 
 
 def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
