@@ -1547,9 +1547,12 @@ def test_full_disk(cli: Cli, server: FeedServer) -> None:
     assert integrity(cli.db) == "ok"
     counts = dict(cli.rows("SELECT source, count(*) FROM entries GROUP BY source"))
     assert counts.get("big", 0) == 0
-    assert set(counts) == set(small), "the small sources, committed before the failure, are stored"
+    # writes are committed a batch at a time (Store.batched): the small sources of batches
+    # committed before the failure are stored whole; the others left no trace, not even an ETag,
+    # so the next fetch stores them
+    assert set(counts) <= set(small)
     assert all(n == 20 for n in counts.values()), counts  # complete, none partial
-    assert [row[0] for row in cli.rows("SELECT name FROM sources ORDER BY name")] == sorted(small)
+    assert [row[0] for row in cli.rows("SELECT name FROM sources ORDER BY name")] == sorted(counts)
     # with room again, the next fetch stores the rest
     again = cli.fetch()
     assert again.returncode == 0, again.stderr

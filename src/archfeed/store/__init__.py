@@ -1,19 +1,18 @@
 """The only SQL: the database file, its schema and migrations, writes, queries, digest marks.
 
 Owns: one SQLite file in WAL mode with a busy timeout, and the Store that every command opens;
-each source's writes in one transaction; one fetch at a time; SQLite's errors turned into words a
-user can act on. Never fetches, parses or prints. Beside it: schema.py (migrations, through
-sqlite-utils, imported only when a database needs them: ~100 ms of start-up `list` should not
-pay), writes.py, query.py, clusters.py (copies of one article).
+each source's writes in one transaction. Never fetches, parses or prints. Beside it: schema.py
+(migrations, through sqlite-utils, imported only when a database needs them: ~100 ms of start-up
+`list` should not pay), writes.py, query.py, clusters.py (copies of one article), transactions.py
+(commits and batches of them, one fetch at a time, SQLite's errors in words).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from archfeed.models import (
     StoredEntry,
     Validators,
 )
-from archfeed.store import clusters, query, writes
+from archfeed.store import clusters, query, transactions, writes
 from archfeed.store.writes import Change, Known, entry_hash, entry_id
 from archfeed.text import iso
 
@@ -47,13 +46,15 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._writes = transactions.Transactions(self.conn, path, BUSY_TIMEOUT_S)
+            self._transaction = self._writes.transaction
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB, see the README
         except sqlite3.OperationalError as exc:
-            raise self._explain(exc) from None
+            raise transactions.explain(path, exc, BUSY_TIMEOUT_S) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the database {path}: {exc}",
@@ -90,74 +91,15 @@ class Store:
             self.conn.execute(f"PRAGMA application_id = {APP_ID}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: a failure, Ctrl-C or a full disk rolls the whole of it back."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise self._explain(exc) from None
-        try:
-            yield self.conn
-            self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self._rollback()
-            raise self._explain(exc) from None
-        except BaseException:
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
-            self.conn.execute("ROLLBACK")
-
-    def _explain(self, exc: sqlite3.OperationalError) -> Exception:
-        """SQLite's words for what the user can act on, as a StoreError (exit 1)."""
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            return StoreError(
-                f"the database {self.path} stayed locked for {BUSY_TIMEOUT_S:g} s",
-                hint="another archfeed run is probably writing to it; try again when it ends",
-            )
-        if "readonly" in text or "read-only" in text:
-            return StoreError(
-                f"the database {self.path} is read-only",
-                hint="check the permissions of the file and of its folder, or pass another --db",
-            )
-        if "disk is full" in text or "disk i/o" in text:
-            return StoreError(
-                f"cannot write the database {self.path}: {exc}",
-                hint="free some space on its disk; what was being written was rolled back",
-            )
-        return exc
-
-    @contextmanager
     def fetch_lock(self, wait: float = BUSY_TIMEOUT_S) -> Iterator[None]:
         """One fetch at a time per database: a second one waits up to `wait` seconds, then
-        gives up with a clear error (readers never wait). An OS lock, so a killed fetch never
-        leaves it held."""
-        try:
-            import fcntl
-        except ImportError:  # not on Windows: SQLite's own locking still keeps the data sound
+        gives up with a clear error (readers never wait)."""
+        with transactions.fetch_lock(self.path, wait):
             yield
-            return
-        with (self.path.parent / f"{self.path.name}.lock").open("a+") as handle:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StoreError(
-                            f"another archfeed fetch has been writing to {self.path} for "
-                            f"more than {wait:g} s",
-                            hint="let it finish, then run fetch again",
-                        ) from None
-                    time.sleep(0.2)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def batched(self) -> AbstractContextManager[None]:
+        """The writes made inside it share a commit every BATCH_SECONDS; see Transactions."""
+        return self._writes.batched()
 
     # -- fetch state ----------------------------------------------------------------------------
 

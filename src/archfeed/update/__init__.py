@@ -109,7 +109,7 @@ def run(
         if on_report:
             on_report(reports[-1])
 
-    with Parsers(len(due)) as parsers:
+    with Parsers(len(due)) as parsers, store.batched():
         for result in fetch_all(due, store.validators(), config.settings, force):
             if result.error or result.body is None:
                 finish(result, None, {})
