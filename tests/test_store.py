@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from archfeed import store as store_package
 from archfeed.store import Store, transactions
+from conftest import FIXTURES, Cli
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -43,3 +45,25 @@ def test_a_batch_commits_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         store.advance_digest("third", 3, NOW)
     assert marks(tmp_path / "b.db") == {"first": 1, "second": 2, "third": 3}
     store.close()
+
+
+def test_a_v5_database_keeps_its_search_and_indexes_new_entries(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v6 indexes new text from writes.save instead of a trigger: what the trigger indexed before
+    the upgrade is still found, and so is what a fetch stores after it."""
+    current = store_package.SCHEMA_VERSION
+    monkeypatch.setattr(store_package, "SCHEMA_VERSION", 5)
+    old = Store(cli.db)
+    old.conn.execute(
+        "INSERT INTO entries (id, source, key, title, text, published, first_seen, updated, "
+        "content_hash) VALUES ('0123456789abcdef', 'old', 'k', 'Zanzibar notes', 'quokka', "
+        "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'h')"
+    )
+    old.close()
+    cli.write_config([("blog", str(FIXTURES / "rss2.xml"))])
+    assert cli.fetch().returncode == 0
+    assert cli.rows("PRAGMA user_version") == [(current,)]
+    assert [e["title"] for e in cli.list_json("--search", "quokka")] == ["Zanzibar notes"]
+    assert cli.list_json("--search", "outbox")  # a word of the fixture's first entry
+    assert cli.rows("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')") == []

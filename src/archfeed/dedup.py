@@ -80,13 +80,23 @@ def shingles(tokens: list[str]) -> set[str]:
 
 
 def keys(url: str | None, title: str, text: str) -> DedupKeys:
-    tokens = words(text)
-    bands: tuple[int, ...] = ()
-    if len(tokens) >= MIN_WORDS:
-        # the signature only finds candidates (same_article compares whole texts), and the
-        # opening of an article finds its copies as well as all of it, at a fixed cost
-        bands = _bands(shingles(tokens[:SIGNATURE_WORDS]))
+    # the signature only finds candidates (same_article compares whole texts), and the opening
+    # of an article finds its copies as well as all of it, at a fixed cost
+    tokens = _first_words(text, SIGNATURE_WORDS)
+    bands = _bands(shingles(tokens)) if len(tokens) >= MIN_WORDS else ()
     return DedupKeys(canonical_url(url), title_key(title), bands)
+
+
+def _first_words(text: str, count: int) -> list[str]:
+    """words(text)[:count], reading no more of a long text than those words need."""
+    chars = count * 8
+    while True:
+        head = text[:chars]
+        tokens = words(head)
+        # only the last word can be cut short by the slice
+        if len(tokens) > count or len(head) == len(text):
+            return tokens[:count]
+        chars *= 2
 
 
 def _bands(grams: set[str]) -> tuple[int, ...]:

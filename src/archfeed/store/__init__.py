@@ -35,7 +35,7 @@ from archfeed.text import iso
 
 __all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -142,10 +142,10 @@ class Store:
 
     def known(self, source: str) -> dict[str, Known]:
         rows = self.conn.execute(
-            "SELECT key, content_hash, first_seen, published FROM entries WHERE source = ?",
+            "SELECT key, seq, content_hash, first_seen, published FROM entries WHERE source = ?",
             (source,),
         )
-        return {key: Known(digest, first, published) for key, digest, first, published in rows}
+        return {key: Known(*known) for key, *known in rows}
 
     def record_failure(
         self, source: Source, result: FetchResult, error: str, now: datetime, skip_until: datetime
@@ -180,17 +180,17 @@ class Store:
         rows = self.conn.execute("SELECT name, classified_with FROM sources")
         return [name for name, used in rows if name in fingerprints and used != fingerprints[name]]
 
-    def classification_inputs(self, source: str) -> list[tuple[str, str, str, list[str], str, str]]:
-        """(id, text_lang, text_lang_source, categories, title, text) of a source's entries."""
+    def classification_inputs(self, source: str) -> list[tuple[int, str, str, list[str], str, str]]:
+        """(seq, text_lang, text_lang_source, categories, title, text) of a source's entries."""
         rows = self.conn.execute(
-            "SELECT id, text_lang, text_lang_source, categories, title, text FROM entries "
+            "SELECT seq, text_lang, text_lang_source, categories, title, text FROM entries "
             "WHERE source = ?",
             (source,),
         )
         return [(i, lang, how, json.loads(cats), t, x) for i, lang, how, cats, t, x in rows]
 
     def reclassify(
-        self, source: str, fingerprint: str, rows: Sequence[tuple[str, Classified]]
+        self, source: str, fingerprint: str, rows: Sequence[tuple[int, Classified]]
     ) -> None:
         with self._transaction() as conn:
             writes.reclassify(conn, source, fingerprint, rows)

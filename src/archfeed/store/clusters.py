@@ -56,24 +56,22 @@ def candidates(conn: sqlite3.Connection, source: str, keys: DedupKeys) -> list[t
 
 
 def write_bands(
-    conn: sqlite3.Connection, rows: Sequence[tuple[str, tuple[int, ...], bool]]
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, tuple[int, ...], bool]]
 ) -> None:
-    """Index the signature bands of new and changed entries: (id, bands, whether it was stored
+    """Index the signature bands of new and changed entries: (seq, bands, whether it was stored
     before, so that only those have old bands to drop)."""
     conn.executemany(
-        "DELETE FROM entry_bands WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
-        [(id_,) for id_, _, stored in rows if stored],
+        "DELETE FROM entry_bands WHERE seq = ?", [(seq,) for seq, _, stored in rows if stored]
     )
     conn.executemany(
-        "INSERT OR IGNORE INTO entry_bands (band, seq) SELECT ?, seq FROM entries WHERE id = ?",
-        [(band, id_) for id_, bands, _ in rows for band in bands],
+        "INSERT OR IGNORE INTO entry_bands (band, seq) VALUES (?, ?)",
+        [(band, seq) for seq, bands, _ in rows for band in bands],
     )
 
 
-def join(conn: sqlite3.Connection, entry: str, matches: Iterable[int]) -> int:
-    """Put the entry (by id) and its matches (by seq) in one cluster, merging their clusters.
-    A cluster is named by the smallest seq ever in it, so its name never changes."""
-    seq = conn.execute("SELECT seq FROM entries WHERE id = ?", (entry,)).fetchone()[0]
+def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
+    """Put the entry and its matches (all by seq) in one cluster, merging their clusters. A
+    cluster is named by the smallest seq ever in it, so its name never changes."""
     members = [seq, *matches]
     marks = ", ".join("?" * len(members))
     names = {
@@ -105,11 +103,11 @@ def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
         )
 
 
-def clusters_of(conn: sqlite3.Connection, ids: Sequence[str]) -> set[int]:
-    marks = ", ".join("?" * len(ids))
+def clusters_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> set[int]:
+    marks = ", ".join("?" * len(seqs))
     rows = conn.execute(
-        f"SELECT DISTINCT cluster FROM entries WHERE id IN ({marks}) AND cluster IS NOT NULL",
-        list(ids),
+        f"SELECT DISTINCT cluster FROM entries WHERE seq IN ({marks}) AND cluster IS NOT NULL",
+        list(seqs),
     )
     return {int(row[0]) for row in rows}
 

@@ -38,6 +38,7 @@ def entry_hash(entry: ParsedEntry) -> str:
 
 @dataclass(frozen=True)
 class Known:
+    seq: int
     content_hash: str
     first_seen: str
     published: str
@@ -64,12 +65,16 @@ def save(
     """One source's new and changed entries, their clusters of copies and the source's fetch
     state. Returns (new, updated, duplicates)."""
     stamp = iso(now)
-    inserts, updates, topics, bands = [], [], [], []
+    # seqs are given here, as SQLite would (one above the largest), so that the rows that point
+    # at an entry are written without looking each one up by id
+    last = before = int(conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+    inserts, updates, topics, bands, seqs = [], [], [], [], []
     for change in changes:
         entry, cls = change.entry, change.classified
         old = known.get(entry.key)
         first_seen = old.first_seen if old else stamp
         id_ = entry_id(source.name, entry.key)
+        seq = old.seq if old else (last := last + 1)
         row = (
             entry.url, entry.title, entry.text, entry.author,
             _published(entry.published, now, first_seen, old), stamp,
@@ -79,31 +84,37 @@ def save(
             change.keys.canonical_url, change.keys.title_key,
         )  # fmt: skip
         if old:
-            updates.append((*row, id_))
+            updates.append((*row, seq))
         else:
-            inserts.append((id_, source.name, entry.key, first_seen, *row))
-        topics.append((id_, cls.topics))
-        bands.append((id_, change.keys.bands, bool(old)))
+            inserts.append((seq, id_, source.name, entry.key, first_seen, *row))
+        topics.append((seq, cls.topics, bool(old)))
+        bands.append((seq, change.keys.bands, bool(old)))
+        seqs.append(seq)
     touch(conn, source, fingerprint, now)
     conn.executemany(
-        "INSERT INTO entries (id, source, key, first_seen, url, title, text, author, "
+        "INSERT INTO entries (seq, id, source, key, first_seen, url, title, text, author, "
         "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
         "categories, content_hash, canonical_url, title_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         inserts,
     )
+    if inserts:  # changed entries are re-indexed by the entries_au trigger
+        conn.execute(
+            "INSERT INTO entries_fts (rowid, title, text) "
+            "SELECT seq, title, text FROM entries WHERE seq > ?",
+            (before,),
+        )
     conn.executemany(
         "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
         "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
         "topics = ?, categories = ?, content_hash = ?, canonical_url = ?, title_key = ? "
-        "WHERE id = ?",
+        "WHERE seq = ?",
         updates,
     )
     _set_topics(conn, topics)
     clusters.write_bands(conn, bands)
-    ids = [id_ for id_, _ in topics]
-    touched = clusters.clusters_of(conn, ids) if ids else set()
-    touched |= {clusters.join(conn, id_, c.copies) for id_, c in zip(ids, changes, strict=True)
+    touched = clusters.clusters_of(conn, seqs) if seqs else set()
+    touched |= {clusters.join(conn, seq, c.copies) for seq, c in zip(seqs, changes, strict=True)
                 if c.copies}  # fmt: skip
     clusters.elect(conn, touched)
     conn.execute(
@@ -149,26 +160,25 @@ def failure(
 
 
 def reclassify(
-    conn: sqlite3.Connection, source: str, fingerprint: str, rows: Sequence[tuple[str, Classified]]
+    conn: sqlite3.Connection, source: str, fingerprint: str, rows: Sequence[tuple[int, Classified]]
 ) -> None:
+    """New classifications of stored entries, by seq."""
     conn.executemany(
-        "UPDATE entries SET lang = ?, lang_source = ?, topics = ? WHERE id = ?",
-        [(c.lang, c.lang_source, json.dumps(sorted(c.topics), ensure_ascii=False), id_)
-         for id_, c in rows],
+        "UPDATE entries SET lang = ?, lang_source = ?, topics = ? WHERE seq = ?",
+        [(c.lang, c.lang_source, json.dumps(sorted(c.topics), ensure_ascii=False), seq)
+         for seq, c in rows],
     )  # fmt: skip
-    _set_topics(conn, [(id_, c.topics) for id_, c in rows])
+    _set_topics(conn, [(seq, c.topics, True) for seq, c in rows])
     conn.execute("UPDATE sources SET classified_with = ? WHERE name = ?", (fingerprint, source))
 
 
-def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """The entry_topics rows that make `--topic` an index lookup."""
+def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[str], bool]]) -> None:
+    """The entry_topics rows that make `--topic` an index lookup: (seq, topics, whether it was
+    stored before, so that only those have old rows to drop)."""
+    conn.executemany("DELETE FROM entry_topics WHERE seq = ?", [(s,) for s, _, old in rows if old])
     conn.executemany(
-        "DELETE FROM entry_topics WHERE seq = (SELECT seq FROM entries WHERE id = ?)",
-        [(id_,) for id_, _ in rows],
-    )
-    conn.executemany(
-        "INSERT INTO entry_topics (topic, seq) SELECT ?, seq FROM entries WHERE id = ?",
-        [(topic, id_) for id_, topics in rows for topic in topics],
+        "INSERT INTO entry_topics (topic, seq) VALUES (?, ?)",
+        [(topic, seq) for seq, topics, _ in rows for topic in topics],
     )
 
 

@@ -60,8 +60,8 @@ def reclassify(config: Config, store: Store) -> int:
     for name in store.stale(prints):
         source = by_name[name]
         rows = [
-            (id_, decide(source, lang, how, categories, title, text, config.topics, expected))
-            for id_, lang, how, categories, title, text in store.classification_inputs(name)
+            (seq, decide(source, lang, how, categories, title, text, config.topics, expected))
+            for seq, lang, how, categories, title, text in store.classification_inputs(name)
         ]
         store.reclassify(name, prints[name], rows)
         done += len(rows)
