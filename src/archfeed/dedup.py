@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -83,7 +84,9 @@ def keys(url: str | None, title: str, text: str) -> DedupKeys:
     # the signature only finds candidates (same_article compares whole texts), and the opening
     # of an article finds its copies as well as all of it, at a fixed cost
     tokens = _first_words(text, SIGNATURE_WORDS)
-    bands = _bands(shingles(tokens)) if len(tokens) >= MIN_WORDS else ()
+    # a shingle twice gives the same CRC twice: no set needed
+    grams = map(" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False))
+    bands = _bands(grams) if len(tokens) >= MIN_WORDS else ()
     return DedupKeys(canonical_url(url), title_key(title), bands)
 
 
@@ -99,23 +102,19 @@ def _first_words(text: str, count: int) -> list[str]:
         chars *= 2
 
 
-def _bands(grams: set[str]) -> tuple[int, ...]:
+def _bands(grams: Iterable[str]) -> tuple[int, ...]:
     """LSH bands of a one-permutation MinHash: one CRC per shingle, the minimum in each bin,
     ROWS bins to a band. An empty bin borrows from the next filled one ("rotation"
     densification), so a 200-word text still fills every band, the same way in every copy."""
     empty = 1 << 32  # above any CRC-32
-    minima = [empty] * BINS
-    filled = 0
-    # in ascending order, the first value to land in a bin is its minimum
-    for value in sorted(map(zlib.crc32, map(str.encode, grams))):
-        slot = value % BINS
-        if minima[slot] == empty:
-            minima[slot] = value
-            filled += 1
-            if filled == BINS:
-                break
-    if not filled:
+    # in descending order, the last value written to a bin is its minimum
+    lowest = {
+        value % BINS: value
+        for value in sorted(map(zlib.crc32, map(str.encode, grams)), reverse=True)
+    }
+    if not lowest:
         return ()
+    minima = [lowest.get(slot, empty) for slot in range(BINS)]
     for slot in range(BINS):
         if minima[slot] == empty:
             distance = next(d for d in range(1, BINS) if minima[(slot + d) % BINS] != empty)
