@@ -35,7 +35,7 @@ from archfeed.text import iso
 
 __all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -52,9 +52,7 @@ class Store:
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
-            # 16 MiB: a cold fetch of 1,000 feeds ran in 22.3 s and 116 MB with it, 24.4 s and 169 MB
-            # with 64 MiB (benchmarks/peers.py --feeds 1000); queries read far less than that
-            self.conn.execute("PRAGMA cache_size = -16384")
+            self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB; a fetch uses less
         except sqlite3.OperationalError as exc:
             raise transactions.explain(path, exc, BUSY_TIMEOUT_S) from None
         except sqlite3.DatabaseError as exc:

@@ -137,13 +137,13 @@ def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
     if where.sources:
         clauses.append(f"source IN ({', '.join('?' * len(where.sources))})")
         params.extend(where.sources)
-    if where.langs:
-        clauses.append(f"lang IN ({', '.join('?' * len(where.langs))})")
-        params.extend(where.langs)
-    if where.topics:
+    if where.topics:  # first: checked from the index alone, before a row is read
         clause, values = _topic_clause(conn, where.topics)
         clauses.append(clause)
         params.extend(values)
+    if where.langs:
+        clauses.append(f"lang IN ({', '.join('?' * len(where.langs))})")
+        params.extend(where.langs)
     if where.since:
         clauses.append("published >= ?")
         params.append(iso(where.since))
