@@ -1,7 +1,7 @@
 """The only SQL: the database file, its schema and migrations, writes, queries, digest marks.
 
 Owns: one SQLite file in WAL mode with a busy timeout, and the Store that every command opens;
-each source's writes in one transaction. Never fetches, parses or prints. Beside it: schema.py
+each source's writes all or nothing. Never fetches, parses or prints. Beside it: schema.py
 (migrations, through sqlite-utils, imported only when a database needs them: ~100 ms of start-up
 `list` should not pay), writes.py, query.py, clusters.py (copies of one article), transactions.py
 (commits and batches of them, one fetch at a time, SQLite's errors in words).
@@ -167,9 +167,9 @@ class Store:
         now: datetime,
     ) -> tuple[int, int, int]:
         """Write one source's new and changed entries, their clusters of copies and the source's
-        fetch state, in one transaction. `fingerprint` is the classification the changes were
-        made with. Returns (new, updated, duplicates): duplicates are new copies of stored
-        articles."""
+        fetch state, all or nothing (a transaction, or a savepoint inside batched()).
+        `fingerprint` is the classification the changes were made with. Returns (new, updated,
+        duplicates): duplicates are new copies of stored articles."""
         with self._transaction() as conn:
             return writes.save(conn, source, fingerprint, result, changes, known, now)
 

@@ -1,7 +1,7 @@
 """Writes: one source's entries, clusters and fetch state; failures; new classifications.
 
-Owns: the INSERT and UPDATE statements, run inside the transaction the Store opens for each call.
-Never opens, commits or rolls back a transaction itself.
+Owns: the INSERT and UPDATE statements, run inside the transaction (or savepoint) the Store opens
+for each call. Never opens, commits or rolls back one itself.
 """
 
 from __future__ import annotations

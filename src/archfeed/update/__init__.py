@@ -203,8 +203,8 @@ def store_prepared(
     known: Mapping[str, Known],
     now: datetime,
 ) -> SourceReport:
-    """The database half: find each entry's copies among the stored ones, then store the lot in
-    one transaction."""
+    """The database half: find each entry's copies among the stored ones, then store the lot, all
+    or nothing."""
     changes = []
     for entry, digest, classified, keys in prepared.items:
         me = Article(source.name, entry.title, entry.text, classified.lang, keys.canonical_url)
