@@ -1,4 +1,5 @@
-"""Store.batched(): many writes share a commit, yet each stays all or nothing."""
+"""The store's commits and upgrades: in Store.batched() many writes share a commit, yet each stays
+all or nothing; an older database keeps what it holds through a schema upgrade."""
 
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ def test_a_failed_write_in_a_batch_loses_only_itself(tmp_path: Path) -> None:
 
 
 def test_a_batch_commits_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transactions, "BATCH_SECONDS", 0.05)
+    monkeypatch.setattr(transactions, "BATCH_SECONDS", 0.5)
     store = Store(tmp_path / "b.db")
     with store.batched():
         store.advance_digest("first", 1, NOW)
         assert marks(tmp_path / "b.db") == {}  # not committed yet: readers see the last commit
-        time.sleep(0.06)
+        time.sleep(0.6)
         store.advance_digest("second", 2, NOW)  # the batch's time is up: this write commits
         assert marks(tmp_path / "b.db") == {"first": 1, "second": 2}
         store.advance_digest("third", 3, NOW)
