@@ -47,10 +47,7 @@ def write_entries(
     width: int | None = None,
 ) -> None:
     if fmt == "json":
-        json.dump(
-            [entry_object(e, excerpt_chars) for e in entries], out, ensure_ascii=False, indent=2
-        )
-        out.write("\n")
+        write_json([entry_object(e, excerpt_chars) for e in entries], out)
     elif fmt == "jsonl":
         for entry in entries:
             out.write(json.dumps(entry_object(entry, excerpt_chars), ensure_ascii=False) + "\n")
@@ -64,6 +61,12 @@ def write_entries(
         out.writelines(markdown_item(entry, excerpt_chars) for entry in entries)
     else:
         _table(entries, excerpt_chars, out, width)
+
+
+def write_json(value: Any, out: IO[str]) -> None:
+    """A JSON document of the output contract: UTF-8 as is, indented, ending in a newline."""
+    json.dump(value, out, ensure_ascii=False, indent=2)
+    out.write("\n")
 
 
 def _csv(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str]) -> None:
@@ -110,12 +113,18 @@ def md_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
 
 
+def entry_meta(entry: StoredEntry) -> str:
+    """The line under a title in Markdown and in digests: source, language, date, other copies."""
+    meta = f"{entry.source} · {entry.lang} · {entry.published:%Y-%m-%d}"
+    if entry.also_at:
+        meta += " · also at " + ", ".join(copy.source for copy in entry.also_at)
+    return meta
+
+
 def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
     title = md_escape(entry.title)
     head = f"[{title}]({md_url(entry.url)})" if entry.url else title
-    meta = f"{md_escape(entry.source)} · {entry.lang} · {entry.published:%Y-%m-%d}"
-    if entry.also_at:
-        meta += " · also at " + ", ".join(md_escape(c.source) for c in entry.also_at)
+    meta = md_escape(entry_meta(entry))
     summary = excerpt(entry.text, excerpt_chars)
     return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(summary)}" if summary else "") + "\n"
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from archfeed.models import EntryDetail, Source, SourceHealth
-from archfeed.render import console, entry_object
+from archfeed.render import console, entry_object, write_json
 from archfeed.text import iso
 
 FORMATS = ("table", "plain", "json")
@@ -36,8 +36,7 @@ def detail_object(detail: EntryDetail) -> dict[str, Any]:
 def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None = None) -> None:
     entry = detail.entry
     if fmt == "json":
-        json.dump(detail_object(detail), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        write_json(detail_object(detail), out)
         return
     fields = [
         ("id", entry.id),
@@ -103,14 +102,15 @@ def _source_state(item: dict[str, Any]) -> str:
 
 def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str]) -> None:
     if fmt == "json":
-        json.dump(list(rows), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        write_json(list(rows), out)
         return
     columns = ("name", "last_fetch", "status", "entries", "last_new", "failures")
+    cells = [
+        [*("-" if item[c] is None else str(item[c]) for c in columns), _source_state(item)]
+        for item in rows
+    ]
     if fmt == "plain":
-        for item in rows:
-            values = [str(item[c]) if item[c] is not None else "-" for c in columns]
-            out.write("\t".join([*values, _source_state(item)]) + "\n")
+        out.writelines("\t".join(values) + "\n" for values in cells)
         return
     from rich import box
     from rich.table import Table
@@ -119,9 +119,8 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str]) -> Non
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in (*columns, "state"):
         table.add_column(column.replace("_", " "), overflow="fold")
-    for item in rows:
-        values = [str(item[c]) if item[c] is not None else "-" for c in columns]
-        table.add_row(*map(Text, [*values, _source_state(item)]))
+    for values in cells:
+        table.add_row(*map(Text, values))
     console(out).print(table)
 
 

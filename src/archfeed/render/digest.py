@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from archfeed.models import StoredEntry
-from archfeed.render import entry_object, markdown_item, md_escape
+from archfeed.render import entry_meta, entry_object, markdown_item, md_escape
 from archfeed.text import excerpt, iso
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -53,13 +53,6 @@ def render(groups: Groups, fmt: str, name: str, now: datetime, excerpt_chars: in
     return _text(groups, title, excerpt_chars)
 
 
-def _meta(entry: StoredEntry) -> str:
-    meta = f"{entry.source} · {entry.lang} · {entry.published:%Y-%m-%d}"
-    if entry.also_at:
-        meta += " · also at " + ", ".join(copy.source for copy in entry.also_at)
-    return meta
-
-
 def _text(groups: Groups, title: str, excerpt_chars: int) -> str:
     """Reads well as a plain mail body: 72 columns, no markup (URLs alone may run longer)."""
     wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="  ", subsequent_indent="  ")
@@ -69,7 +62,7 @@ def _text(groups: Groups, title: str, excerpt_chars: int) -> str:
         lines += [heading, "=" * min(len(heading), WIDTH), ""]
         for entry in entries:
             lines += textwrap.wrap(entry.title, WIDTH) or ["(untitled)"]
-            lines += wrap.wrap(_meta(entry))
+            lines += wrap.wrap(entry_meta(entry))
             if entry.url:
                 lines.append(f"  {entry.url}")
             lines += wrap.wrap(excerpt(entry.text, excerpt_chars))
@@ -143,6 +136,6 @@ def _html_item(entry: StoredEntry, excerpt_chars: int) -> str:
         )
     return _ITEM.format(
         title=title,
-        meta=escape(_meta(entry)),
+        meta=escape(entry_meta(entry)),
         summary=escape(excerpt(entry.text, excerpt_chars)),
     )
