@@ -26,6 +26,13 @@ from archfeed.cli.app import (
     state_of,
 )
 
+# the --format of show, sources, topics and langs
+DetailFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
+    ),
+]
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 MIN_ID_PREFIX = 6
 
@@ -80,12 +87,7 @@ def show(
     entry_id: Annotated[
         str, typer.Argument(metavar="ID", help="An entry's id, or 6+ of its first characters")
     ],
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
-        ),
-    ] = None,
+    fmt: DetailFormatOption = None,
 ) -> None:
     """One entry in full: every field, its whole text, where else it appeared."""
     from archfeed.errors import ArchfeedError, UsageError
@@ -115,12 +117,7 @@ def show(
 @app.command()
 def sources(
     ctx: typer.Context,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
-        ),
-    ] = None,
+    fmt: DetailFormatOption = None,
 ) -> None:
     """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
     and whether it moved or is gone."""
@@ -136,11 +133,6 @@ def sources(
     detail.write_sources(rows, chosen, sys.stdout)
 
 
-_COUNT_FORMAT = typer.Option(
-    "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
-)
-
-
 def _count_command(name: str, by: str, summary: str) -> None:
     """`topics` and `langs`: the same options and steps, counting by another column."""
 
@@ -152,7 +144,7 @@ def _count_command(name: str, by: str, summary: str) -> None:
         since: SinceOption = None,
         until: UntilOption = None,
         search: SearchOption = None,
-        fmt: Annotated[str | None, _COUNT_FORMAT] = None,
+        fmt: DetailFormatOption = None,
     ) -> None:
         from archfeed.render import detail
 
