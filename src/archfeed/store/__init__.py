@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -90,12 +90,10 @@ class Store:
             migrate(self.conn, version, SCHEMA_VERSION)
             self.conn.execute(f"PRAGMA application_id = {APP_ID}")
 
-    @contextmanager
-    def fetch_lock(self, wait: float = BUSY_TIMEOUT_S) -> Iterator[None]:
+    def fetch_lock(self, wait: float = BUSY_TIMEOUT_S) -> AbstractContextManager[None]:
         """One fetch at a time per database: a second one waits up to `wait` seconds, then
         gives up with a clear error (readers never wait)."""
-        with transactions.fetch_lock(self.path, wait):
-            yield
+        return transactions.fetch_lock(self.path, wait)
 
     def batched(self) -> AbstractContextManager[None]:
         """The writes made inside it share a commit every BATCH_SECONDS; see Transactions."""
@@ -130,7 +128,7 @@ class Store:
         return int(row[0]) if row else 0
 
     def newest_seq(self) -> int:
-        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+        return writes.newest_seq(self.conn)
 
     def advance_digest(self, name: str, mark: int, now: datetime) -> None:
         with self._transaction() as conn:

@@ -36,6 +36,10 @@ def entry_hash(entry: ParsedEntry) -> str:
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
+def newest_seq(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+
+
 @dataclass(frozen=True)
 class Known:
     seq: int
@@ -67,7 +71,7 @@ def save(
     stamp = iso(now)
     # seqs are given here, as SQLite would (one above the largest), so that the rows that point
     # at an entry are written without looking each one up by id
-    last = before = int(conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+    last = before = newest_seq(conn)
     inserts, updates, topics, bands, seqs = [], [], [], [], []
     for change in changes:
         entry, cls = change.entry, change.classified
