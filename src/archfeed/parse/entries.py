@@ -1,0 +1,70 @@
+"""What every feed format's entries go through on their way out of parse: identity, safe links,
+bounds, categories and language codes.
+
+Owns: DESIGN §4's entry identity and the limits on hostile feed text. Never reads a document:
+parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py (JSON Feed) do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from archfeed.models import ParsedEntry
+from archfeed.text import clean, excerpt
+
+_SAFE_SCHEMES = frozenset({"http", "https"})
+_UNTITLED_LENGTH = 80
+_MAX_TITLE, _MAX_AUTHOR, _MAX_CATEGORY, _MAX_CATEGORIES = 300, 200, 100, 32
+_MAX_URL, _MAX_TEXT = 2048, 200_000
+
+
+def bounded(entry: ParsedEntry) -> ParsedEntry:
+    """Feed text is hostile: a 5,000-character title or a thousand categories is an attack or a
+    bug, never something to show in full."""
+    url = entry.url if entry.url and len(entry.url) <= _MAX_URL else None
+    return replace(
+        entry,
+        url=url,
+        title=excerpt(entry.title, _MAX_TITLE),
+        text=entry.text[:_MAX_TEXT],
+        author=excerpt(entry.author, _MAX_AUTHOR) if entry.author else None,
+        categories=tuple(excerpt(c, _MAX_CATEGORY) for c in entry.categories[:_MAX_CATEGORIES]),
+    )
+
+
+def identity(guid: str | None, url: str | None, title: str, date: Any, text: str) -> str:
+    """DESIGN §4: the guid/id, else the link, else a hash of title and date (and of the text when
+    there is neither, so that untitled undated items stay apart)."""
+    if guid and guid.strip():
+        return guid.strip()
+    if url:
+        return url
+    basis = f"{title}\x00{date or ''}" if title or date else f"\x00\x00{text}"
+    return "sha1:" + hashlib.sha1(basis.encode(), usedforsecurity=False).hexdigest()
+
+
+def safe_url(value: Any, base_url: str) -> str | None:
+    """An absolute http(s) URL, or None: a `javascript:` or `data:` link is never passed on."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = clean(urljoin(base_url, value.strip()) if base_url.startswith("http") else value.strip())
+    return url if urlsplit(url).scheme.lower() in _SAFE_SCHEMES else None
+
+
+def categories(terms: Iterable[Any]) -> tuple[str, ...]:
+    cleaned = (clean(str(term)) for term in terms if term)
+    return tuple(dict.fromkeys(term for term in cleaned if term))
+
+
+def language(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower().replace("_", "-").split("-")[0][:3] or None
+
+
+def untitled(text: str, url: str | None) -> str:
+    return excerpt(text, _UNTITLED_LENGTH) or url or "(untitled)"
