@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,7 +23,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+")
 
-SHINGLE = 3  # words per shingle (shingles() spells the three out, for speed)
+SHINGLE = 3  # words per shingle (_grams() spells the three out, for speed)
 BINS = 64  # one-permutation MinHash: each shingle hash falls into one of 64 bins
 # bins per LSH band, so 16 bands: a pair at Jaccard 0.7 shares a band with p ≈ 0.99, at 0.6 with
 # p ≈ 0.9, and two unrelated texts that share common phrases (J ≈ 0.05) with p ≈ 1e-4; two rows
@@ -77,7 +77,12 @@ def title_key(title: str) -> str:
 def shingles(tokens: list[str]) -> set[str]:
     if len(tokens) < SHINGLE:
         return {" ".join(tokens)}
-    return {f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)}
+    return set(_grams(tokens))
+
+
+def _grams(tokens: list[str]) -> Iterator[str]:
+    """Every run of three words, in order, repeats included."""
+    return map(" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False))
 
 
 def keys(url: str | None, title: str, text: str) -> DedupKeys:
@@ -85,8 +90,7 @@ def keys(url: str | None, title: str, text: str) -> DedupKeys:
     # of an article finds its copies as well as all of it, at a fixed cost
     tokens = _first_words(text, SIGNATURE_WORDS)
     # a shingle twice gives the same CRC twice: no set needed
-    grams = map(" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False))
-    bands = _bands(grams) if len(tokens) >= MIN_WORDS else ()
+    bands = _bands(_grams(tokens)) if len(tokens) >= MIN_WORDS else ()
     return DedupKeys(canonical_url(url), title_key(title), bands)
 
 

@@ -46,9 +46,7 @@ _TAG = re.compile(rf"</?[A-Za-z](?:{_ATTRS}>|[^<>]*>|[^<>]*(?=<[A-Za-z/!?]))|<[!
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: tags dropped (block tags leave a space), entities decoded,
     whitespace collapsed."""
-    if "<" not in html:
-        return clean(unescape(html) if "&" in html else html)
-    text = _TAG.sub("", _BLOCK.sub(" ", _HIDDEN.sub("", html)))
+    text = _TAG.sub("", _BLOCK.sub(" ", _HIDDEN.sub("", html))) if "<" in html else html
     return clean(unescape(text) if "&" in text else text)
 
 
