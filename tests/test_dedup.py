@@ -46,7 +46,7 @@ BODY = (
 def _article(
     source: str, title: str, text: str = BODY, url: str | None = None, lang: str = "en"
 ) -> Article:
-    return Article(source, title, text, lang, canonical_url(url))
+    return Article(source, title, text, lang, keys(url, title, text))
 
 
 def test_retitled_copy_with_a_footer_is_the_same_article() -> None:

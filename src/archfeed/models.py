@@ -88,6 +88,7 @@ class ParsedEntry:
     author: str | None
     published: datetime | None  # UTC
     categories: tuple[str, ...]
+    origin: str | None = None  # where the body says it was first published
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,17 @@ class Classified:
 
 @dataclass(frozen=True)
 class DedupKeys:
-    """What the store indexes to find an entry's copies in other feeds."""
+    """What the store keeps of an entry to find its copies in other feeds and to decide."""
 
     canonical_url: str | None
     title_key: str
     bands: tuple[int, ...]  # LSH bands of a MinHash signature of the text; empty when too short
+    anchors: tuple[int, ...] = ()  # hashes of the opening's shingles; empty when it is too short
+    origin_url: str | None = None  # canonical URL of where the text says it was first published
+    lead: int = 0  # opening words the source repeats in other items: not evidence
+    trail: int = 0  # closing words the source repeats in other items
+    generic_title: bool = False  # a title the source gives several items, or its own name
+    private: bool = False  # a link no other reader can open (localhost, a private address)
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ class Article:
     title: str
     text: str
     lang: str
-    canonical_url: str | None
+    keys: DedupKeys
 
 
 @dataclass(frozen=True)

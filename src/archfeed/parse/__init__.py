@@ -19,7 +19,15 @@ import feedparser
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
-from archfeed.parse.entries import bounded, categories, identity, language, safe_url, untitled
+from archfeed.parse.entries import (
+    bounded,
+    categories,
+    identity,
+    language,
+    origin_link,
+    safe_url,
+    untitled,
+)
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
@@ -153,7 +161,14 @@ def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry
         author=clean(item.get("author", "")) or feed_author,
         published=published,
         categories=categories(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
+        origin=_origin(item, base_url),
     )
+
+
+def _origin(item: Any, base_url: str) -> str | None:
+    bodies = [*item.get("content", []), item.get("summary_detail")]
+    links = (origin_link(str(d["value"]), base_url) for d in bodies if d and d.get("value"))
+    return next((link for link in links if link), None)
 
 
 def _best_text(item: Any) -> str:

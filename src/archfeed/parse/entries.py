@@ -1,5 +1,5 @@
 """What every feed format's entries go through on their way out of parse: identity, safe links,
-bounds, categories and language codes.
+bounds, categories, language codes, and the link a body names as where it was first published.
 
 Owns: DESIGN §4's entry identity and the limits on hostile feed text. Never reads a document:
 parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py (JSON Feed) do.
@@ -8,8 +8,10 @@ parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py (JSON Feed) do.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import replace
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,9 +28,11 @@ def bounded(entry: ParsedEntry) -> ParsedEntry:
     """Feed text is hostile: a 5,000-character title or a thousand categories is an attack or a
     bug, never something to show in full."""
     url = entry.url if entry.url and len(entry.url) <= _MAX_URL else None
+    origin = entry.origin if entry.origin and len(entry.origin) <= _MAX_URL else None
     return replace(
         entry,
         url=url,
+        origin=origin,
         title=excerpt(entry.title, _MAX_TITLE),
         text=entry.text[:_MAX_TEXT],
         author=excerpt(entry.author, _MAX_AUTHOR) if entry.author else None,
@@ -68,3 +72,26 @@ def language(value: Any) -> str | None:
 
 def untitled(text: str, url: str | None) -> str:
     return excerpt(text, _UNTITLED_LENGTH) or url or "(untitled)"
+
+
+# What a copy says of where it was first published ("Originally published at <a href=…>", Medium's
+# import footer, WordPress's "The post <a href=…>…</a> appeared first on", "Впервые опубликовано
+# в <a href=…>"), up to the link: an anchor's href, or a URL written out
+_ORIGIN_PHRASE = (
+    r"(?:originally|first) (?:published|posted)|cross-?posted from|first appeared"
+    r"|(?:впервые|первоначально) опубликован\w*|оригинал(?: статьи| публикации)?"
+)
+_ORIGIN = re.compile(
+    rf"(?:{_ORIGIN_PHRASE})[^<]{{0,80}}?(?:<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)"
+    rf"|\b(https?://[^\s<>\"']+[\w/]))"
+    r"|\bthe post <a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)[\"'][^<>]*>[^<]{1,300}</a>\s*appeared",
+    re.IGNORECASE,
+)
+
+
+def origin_link(body: str, base_url: str) -> str | None:
+    """The last link a body names as the article's first publication (a footer comes last)."""
+    found = None
+    for match in _ORIGIN.finditer(body[-20_000:]):  # footers are near the end
+        found = next(group for group in match.groups() if group)
+    return safe_url(unescape(found), base_url) if found else None

@@ -12,7 +12,15 @@ from typing import Any
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
-from archfeed.parse.entries import bounded, categories, identity, language, safe_url, untitled
+from archfeed.parse.entries import (
+    bounded,
+    categories,
+    identity,
+    language,
+    origin_link,
+    safe_url,
+    untitled,
+)
 from archfeed.text import clean, html_to_text
 
 
@@ -79,6 +87,7 @@ def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) ->
         author=_json_authors(item) or feed_author,
         published=_rfc3339(raw_date),
         categories=categories(item.get("tags") or []),
+        origin=origin_link(html if isinstance(html, str) else text, base_url),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from archfeed.text import iso
 
 __all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -195,6 +195,44 @@ class Store:
 
     def candidates(self, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
         return clusters.candidates(self.conn, source, keys)
+
+    # -- cross-posts found again under new rules --------------------------------------------------
+
+    def matched_with(self) -> str | None:
+        """The version of the cross-post rules the stored copies were found under."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'matched_with'").fetchone()
+        return str(row[0]) if row else None
+
+    def matching_inputs(self) -> list[tuple[int, str, str | None, str, str, str]]:
+        """(seq, source, url, title, text, lang) of every entry, in the order they were stored."""
+        return self.conn.execute(
+            "SELECT seq, source, url, title, text, lang FROM entries ORDER BY seq"
+        ).fetchall()
+
+    def rematch(
+        self, rows: Sequence[tuple[int, Article]], same: Callable[[Article, Article], bool],
+        rules: str,
+    ) -> int:  # fmt: skip
+        """Find the copies of every stored entry again, all or nothing: new keys (`rows`, by
+        seq, in the order they were stored), then for each entry the candidates stored before it,
+        as a fetch would have found them, each kept when `same` says so. Index lookups only: the
+        cost grows with the candidates, not with the square of the database. Returns how many
+        entries are copies of another."""
+        with self._transaction() as conn:
+            writes.rekey(conn, [(seq, article.keys) for seq, article in rows])
+            conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
+            joined = set()
+            for seq, me in rows:
+                found = clusters.candidates(conn, me.source, me.keys, before=seq)
+                matches = [other_seq for other_seq, other in found if same(me, other)]
+                if matches:
+                    joined.add(clusters.join(conn, seq, matches))
+            clusters.elect(conn, joined)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('matched_with', ?)", (rules,)
+            )
+            row = conn.execute("SELECT count(*) FROM entries WHERE canonical = 0").fetchone()
+        return int(row[0])
 
     # -- reading -----------------------------------------------------------------------------------
 

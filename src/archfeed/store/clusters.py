@@ -12,54 +12,74 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from archfeed.models import Article, Copy, DedupKeys, StoredEntry
 
 MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
 MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
+MAX_ANCHOR_CANDIDATES = 10  # the newest few sharing one opening anchor ("in this article we")
 
 
-def candidates(conn: sqlite3.Connection, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
-    """Entries of other sources that share a canonical URL, a title (of 3+ words) or an LSH band
-    with `keys`: index lookups only, whatever the size of the database, each signal with its own
-    cap, so that a title many feeds repeat ("This week in Rust") cannot crowd out the rest."""
+_COLUMNS = (
+    "seq, source, title, text, lang, canonical_url, title_key, origin_url, lead, trail, "
+    "generic_title, private_url"
+)
+
+
+def candidates(
+    conn: sqlite3.Connection, source: str, keys: DedupKeys, before: int | None = None
+) -> list[tuple[int, Article]]:
+    """Entries of other sources (and stored before `before`, a seq, when given) that share a
+    canonical URL, a title (of 3+ words), an LSH band or an opening anchor with `keys`, or that
+    one of the two names as where it was first published: index lookups only, whatever the size
+    of the database, each signal with its own cap, so that a title many feeds repeat ("This week
+    in Rust") or a common opening cannot crowd out the rest."""
     parts: list[str] = []
     params: list[object] = []
+
+    def newest(where: str, *values: object, cap: int = MAX_CANDIDATES) -> None:
+        parts.append(f"SELECT seq FROM (SELECT seq FROM {where} ORDER BY seq DESC LIMIT ?)")
+        params.extend([*values, cap])
+
+    others = "AND source != ?"
     if keys.canonical_url:
-        parts.append(
-            "SELECT seq FROM (SELECT seq FROM entries WHERE canonical_url = ? AND source != ? "
-            "LIMIT ?)"
-        )
-        params += [keys.canonical_url, source, MAX_CANDIDATES]
-    if keys.title_key.count(" ") >= 2:
-        parts.append(
-            "SELECT seq FROM (SELECT seq FROM entries WHERE title_key = ? AND source != ? "
-            "ORDER BY seq DESC LIMIT ?)"
-        )
-        params += [keys.title_key, source, MAX_TITLE_CANDIDATES]
+        newest(f"entries WHERE canonical_url = ? {others}", keys.canonical_url, source)
+        newest(f"entries WHERE origin_url = ? {others}", keys.canonical_url, source)
+    if keys.origin_url:
+        newest(f"entries WHERE canonical_url = ? {others}", keys.origin_url, source)
+    if keys.title_key.count(" ") >= 2 and not keys.generic_title:
+        newest(f"entries WHERE title_key = ? {others}", keys.title_key, source,
+               cap=MAX_TITLE_CANDIDATES)  # fmt: skip
     if keys.bands:
         marks = ", ".join("?" * len(keys.bands))
         parts.append(
             f"SELECT seq FROM (SELECT seq FROM entry_bands WHERE band IN ({marks}) LIMIT ?)"
         )
         params += [*keys.bands, MAX_CANDIDATES]
+    for anchor in keys.anchors:
+        newest("entry_bands WHERE band = ?", anchor, cap=MAX_ANCHOR_CANDIDATES)
     if not parts:
         return []
     rows = conn.execute(
-        "SELECT seq, source, title, text, lang, canonical_url FROM entries "
-        f"WHERE seq IN ({' UNION '.join(parts)})",
-        params,
+        f"SELECT {_COLUMNS} FROM entries WHERE seq IN ({' UNION '.join(parts)}) "
+        "AND source != ? AND seq < ?",
+        [*params, source, before if before is not None else 1 << 62],
     )
-    return [
-        (seq, Article(src, title, text, lang, url)) for seq, src, title, text, lang, url in rows
-    ]
+    return [(row[0], _article(row[1:])) for row in rows]
+
+
+def _article(row: Sequence[Any]) -> Article:
+    source, title, text, lang, url, key, origin, lead, trail, generic, private = row
+    keys = DedupKeys(url, key or "", (), (), origin, lead, trail, bool(generic), bool(private))
+    return Article(source, title, text, lang, keys)
 
 
 def write_bands(
     conn: sqlite3.Connection, rows: Sequence[tuple[int, tuple[int, ...], bool]]
 ) -> None:
-    """Index the signature bands of new and changed entries: (seq, bands, whether it was stored
-    before, so that only those have old bands to drop)."""
+    """Index the signature bands and opening anchors of new and changed entries: (seq, bands and
+    anchors, whether it was stored before, so that only those have old rows to drop)."""
     conn.executemany(
         "DELETE FROM entry_bands WHERE seq = ?", [(seq,) for seq, _, stored in rows if stored]
     )
@@ -91,14 +111,15 @@ def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
 
 
 def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
-    """DESIGN §4: the canonical copy is the earliest published, ties broken by the source's
+    """The canonical copy is one a reader can open (never a localhost or private-network link
+    while a public copy exists), then the earliest published, ties broken by the source's
     position in the config (then by age in the database): the same answer on every fetch."""
     for cluster in set(clusters):
         conn.execute("UPDATE entries SET canonical = 0 WHERE cluster = ?", (cluster,))
         conn.execute(
             "UPDATE entries SET canonical = 1 WHERE seq = (SELECT e.seq FROM entries e "
             "LEFT JOIN sources s ON s.name = e.source WHERE e.cluster = ? "
-            "ORDER BY e.published, coalesce(s.position, 1e9), e.seq LIMIT 1)",
+            "ORDER BY e.private_url, e.published, coalesce(s.position, 1e9), e.seq LIMIT 1)",
             (cluster,),
         )
 

@@ -185,6 +185,20 @@ def _language_in_the_newest_index_v7(db: sqlite_utils.Database) -> None:
     )
 
 
+def _excerpt_crossposts_v8(db: sqlite_utils.Database) -> None:
+    """v8: what the excerpt rules of cross-posts keep per entry (the link its text names as where
+    it was first published, the words its source repeats at either end, whether its title is one
+    the source gives several items, whether its link is private), and `meta`, which records the
+    version of the rules the stored copies were found under, so that new rules re-examine them
+    once (update.rematch)."""
+    entries = db.table("entries")
+    entries.add_column("origin_url", str)
+    for column in ("lead", "trail", "generic_title", "private_url"):
+        entries.add_column(column, int, not_null_default=0)
+    entries.create_index(["origin_url"])
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -193,4 +207,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _prune_and_digests_v5,
     _text_indexed_by_writes_v6,
     _language_in_the_newest_index_v7,
+    _excerpt_crossposts_v8,
 ]

@@ -40,6 +40,27 @@ def newest_seq(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
 
 
+# what an entry keeps of its DedupKeys beside its index rows (entry_bands); fixed names, joined
+# into the statements below
+KEY_COLUMNS = "canonical_url, title_key, origin_url, lead, trail, generic_title, private_url"
+_KEY_MARKS = ", ".join("?" * len(KEY_COLUMNS.split(", ")))
+_KEY_SETS = ", ".join(f"{column} = ?" for column in KEY_COLUMNS.split(", "))
+
+
+def key_columns(keys: DedupKeys) -> tuple[object, ...]:
+    return (keys.canonical_url, keys.title_key, keys.origin_url, keys.lead, keys.trail,
+            int(keys.generic_title), int(keys.private))  # fmt: skip
+
+
+def rekey(conn: sqlite3.Connection, rows: Sequence[tuple[int, DedupKeys]]) -> None:
+    """New keys for stored entries, by seq: their columns and their index rows."""
+    conn.executemany(
+        f"UPDATE entries SET {_KEY_SETS} WHERE seq = ?",  # noqa: S608 -- fixed column names
+        [(*key_columns(keys), seq) for seq, keys in rows],
+    )
+    clusters.write_bands(conn, [(seq, keys.bands + keys.anchors, True) for seq, keys in rows])
+
+
 @dataclass(frozen=True)
 class Known:
     seq: int
@@ -85,21 +106,21 @@ def save(
             cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
             json.dumps(sorted(cls.topics), ensure_ascii=False),
             json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
-            change.keys.canonical_url, change.keys.title_key,
+            *key_columns(change.keys),
         )  # fmt: skip
         if old:
             updates.append((*row, seq))
         else:
             inserts.append((seq, id_, source.name, entry.key, first_seen, *row))
         topics.append((seq, cls.topics, bool(old)))
-        bands.append((seq, change.keys.bands, bool(old)))
+        bands.append((seq, change.keys.bands + change.keys.anchors, bool(old)))
         seqs.append(seq)
     touch(conn, source, fingerprint, now)
     conn.executemany(
-        "INSERT INTO entries (seq, id, source, key, first_seen, url, title, text, author, "
+        "INSERT INTO entries (seq, id, source, key, first_seen, url, title, text, author, "  # noqa: S608
         "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
-        "categories, content_hash, canonical_url, title_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"categories, content_hash, {KEY_COLUMNS}) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_KEY_MARKS})",
         inserts,
     )
     if inserts:  # changed entries are re-indexed by the entries_au trigger
@@ -109,10 +130,9 @@ def save(
             (before,),
         )
     conn.executemany(
-        "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "
+        "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "  # noqa: S608
         "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
-        "topics = ?, categories = ?, content_hash = ?, canonical_url = ?, title_key = ? "
-        "WHERE seq = ?",
+        f"topics = ?, categories = ?, content_hash = ?, {_KEY_SETS} WHERE seq = ?",
         updates,
     )
     _set_topics(conn, topics)

@@ -68,6 +68,30 @@ def reclassify(config: Config, store: Store) -> int:
     return done
 
 
+def rematch(store: Store) -> int | None:
+    """Find the copies of every stored entry again when they were found under other rules (an
+    upgrade of archfeed), from the stored texts alone: nothing is downloaded. What a source
+    repeats is read from all its stored entries, as a fetch reads it from one document. Returns
+    how many entries are copies of another afterwards; None (one small query) when the rules did
+    not change."""
+    from archfeed.parse.entries import origin_link
+
+    if store.matched_with() == dedup.RULES:
+        return None
+    stored = store.matching_inputs()
+    by_source: dict[str, list[tuple[int, str | None, str, str, str]]] = {}
+    for seq, source, url, title, text, lang in stored:
+        by_source.setdefault(source, []).append((seq, url, title, text, lang))
+    rows = []
+    for source, entries in by_source.items():
+        shared = dedup.siblings([e[2] for e in entries], [e[3] for e in entries])
+        for (seq, url, title, text, lang), sibling in zip(entries, shared, strict=True):
+            keys = dedup.keys(url, title, text, origin_link(text, url or ""), sibling)
+            rows.append((seq, Article(source, title, text, lang, keys)))
+    rows.sort(key=lambda row: row[0])
+    return store.rematch(rows, dedup.same_article, dedup.RULES)
+
+
 def run(
     config: Config,
     store: Store,
@@ -78,6 +102,7 @@ def run(
     from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
 
     reclassify(config, store)
+    rematch(store)
     now = datetime.now(UTC)
     health = store.health()
     reports: list[SourceReport] = []
@@ -181,16 +206,21 @@ def prepare(
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
         return Prepared(error=f"parser failed: {type(exc).__name__}: {exc}")
     seen: set[str] = set()
-    items = []
+    entries = []
     for entry in feed.entries:
-        if entry.key in seen:  # twice in one feed: the first one counts
-            continue
-        seen.add(entry.key)
+        if entry.key not in seen:  # twice in one feed: the first one counts
+            seen.add(entry.key)
+            entries.append(entry)
+    # what the source repeats across its items is boilerplate, never evidence of a cross-post
+    shared = dedup.siblings([e.title for e in entries], [e.text for e in entries], feed.title)
+    items = []
+    for entry, sibling in zip(entries, shared, strict=True):
         digest = entry_hash(entry)
         if unchanged.get(entry.key) in (digest, TOMBSTONE):  # unchanged, or pruned for good
             continue
         classified = classify(entry, source, feed.language, rules, expected)
-        items.append((entry, digest, classified, dedup.keys(entry.url, entry.title, entry.text)))
+        keys = dedup.keys(entry.url, entry.title, entry.text, entry.origin, sibling)
+        items.append((entry, digest, classified, keys))
     return Prepared(items=tuple(items), warning=feed.warning)
 
 
@@ -207,7 +237,7 @@ def store_prepared(
     or nothing."""
     changes = []
     for entry, digest, classified, keys in prepared.items:
-        me = Article(source.name, entry.title, entry.text, classified.lang, keys.canonical_url)
+        me = Article(source.name, entry.title, entry.text, classified.lang, keys)
         copies = tuple(
             seq
             for seq, other in store.candidates(source.name, keys)

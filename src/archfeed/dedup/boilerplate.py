@@ -1,0 +1,135 @@
+"""What is not the article: the tails feeds append to an excerpt, the mark of a cut, an "Update:"
+line, and the openings, endings and titles a source repeats across its own items.
+
+Owns: that knowledge as data (the phrase lists below) and the two functions that apply it: the
+words of an entry that may count as evidence (`visible`), and what one source repeats (`siblings`).
+Never decides that two entries are one article: dedup/__init__.py does, on what is left.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Tails that feeds add after an excerpt, matched at the end of the text (case-insensitive), as
+# many times as they stack ("… Read more » Comments"). Each is written as it is seen in feeds.
+TAILS = (
+    r"read more",
+    r"read the (?:full|whole|rest of the) (?:article|story|post)(?: (?:on|at) .{1,80})?",
+    r"continue reading(?: (?:on|at) [\w .-]{1,40})?",  # Medium: "Continue reading on Medium »"
+    r"keep reading",
+    r"the post .{1,300} (?:appeared|first appeared) (?:first )?on .{1,120}",  # WordPress
+    r"(?:this (?:post|article) was )?(?:originally|first) (?:published|posted) (?:at|on|in) .+",
+    r"cross-?posted (?:from|to) .{1,200}",
+    r"(?:\d+ )?comments?",
+    r"читать (?:далее|дальше|полностью|продолжение)",
+    r"подробнее(?: [\w .-]{1,40})?",
+    r"(?:оригинал|впервые опубликовано|первоначально опубликовано) .{1,200}",
+    r"(?:\d+ )?комментари\w*",
+)
+_TAIL = re.compile(rf"(?:^|[\s\W])(?:{'|'.join(TAILS)})[\s\W]*$", re.IGNORECASE | re.DOTALL)
+_CUT = re.compile(r"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.+)[\s\W]*$")
+# a note the author put before the article, up to its first full stop
+_UPDATE = re.compile(
+    r"^\W*(?:update[sd]?|upd|edit(?:ed)?|обновлено|обновление|апдейт)\b[^.!?]{0,300}[.!?]\s+",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+MAX_TAILS = 4  # tails that stack at the end of one excerpt
+_TAIL_REACH = 800  # characters: the longest tails above, stacked, with their punctuation
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words: the unit of every text comparison (ё is е: Russian writes both)."""
+    return _WORD.findall(text.lower().replace("ё", "е"))
+
+
+def visible(text: str, lead: int = 0, trail: int = 0) -> list[str]:
+    """The words of an excerpt that belong to the article: without the tails a feed appends, an
+    "Update:" note before it, the word a cut may have halved, and the `lead` and `trail` words its
+    source repeats in other items."""
+    # tails are looked for in the last characters only: a search over a whole 200 kB body
+    # would try every pattern at every position
+    body, end = text[:-_TAIL_REACH], text[-_TAIL_REACH:]
+    for _ in range(MAX_TAILS):
+        stripped = _TAIL.sub("", end)
+        if stripped == end:
+            break
+        end = stripped
+    cut = _CUT.search(end)
+    text = _UPDATE.sub("", body + (end[: cut.start()] if cut else end))
+    tokens = words(text)
+    if cut and tokens:
+        tokens.pop()  # "as easy as adding a tra…": the last word may be cut short
+    return tokens[lead : len(tokens) - trail] if lead + trail < len(tokens) else []
+
+
+@dataclass(frozen=True)
+class Sibling:
+    """What one entry shares with the other items of its source."""
+
+    lead: int = 0  # opening words another item of the source starts with too
+    trail: int = 0  # closing words another item ends with too
+    generic_title: bool = False  # a title the source gives several items, or its own name
+
+
+LEAD_MIN = 3  # a shared opening shorter than this is chance ("How to"), not a template
+_EDGE = 60  # words read at each end of an item: longer shared templates are whole texts
+_EDGE_CHARS = 1200  # enough for _EDGE words in any script
+
+
+def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") -> list[Sibling]:
+    """For each item of one source (a feed document, or every stored entry of a source), what it
+    shares with the others: a series' intro, a site's standard first line, a fixed footer, a
+    headline used for several items. Sorting makes it O(n log n): an item's longest shared
+    opening is the one it shares with a neighbour in sorted order."""
+    # both ends read as visible() reads them, from a slice of a long text: shared templates are
+    # short, and a 200 kB body must not cost more here than a 300-character one
+    heads = [tuple(visible(text[:_EDGE_CHARS])[:_EDGE]) for text in texts]
+    tails = [tuple(reversed(visible(text[-_EDGE_CHARS:])[-_EDGE:])) for text in texts]
+    leads = _longest_shared(heads)
+    trails = _longest_shared(tails)
+    title_keys = [" ".join(words(title)) for title in titles]
+    counts: dict[str, int] = {}
+    for key in title_keys:
+        counts[key] = counts.get(key, 0) + 1
+    own = " ".join(words(feed_title))
+    return [
+        Sibling(
+            lead if lead >= LEAD_MIN else 0,
+            trail,
+            bool(key) and (counts[key] > 1 or _names_feed(key, own)),
+        )
+        for lead, trail, key in zip(leads, trails, title_keys, strict=True)
+    ]
+
+
+def _names_feed(title_key: str, feed_key: str) -> bool:
+    """A headline made of the feed's own name ("Tech News", "Latest Architecture news from Tech
+    News") says nothing about the article."""
+    if not feed_key:
+        return False
+    if title_key == feed_key:
+        return True
+    return feed_key.count(" ") >= 1 and f" {feed_key} " in f" {title_key} "
+
+
+def _longest_shared(rows: Sequence[tuple[str, ...]]) -> list[int]:
+    order = sorted(range(len(rows)), key=rows.__getitem__)
+    best = [0] * len(rows)
+    for left, right in itertools.pairwise(order):
+        shared = _common_prefix(rows[left], rows[right])
+        best[left] = max(best[left], shared)
+        best[right] = max(best[right], shared)
+    return best
+
+
+def _common_prefix(one: tuple[str, ...], two: tuple[str, ...]) -> int:
+    count = 0
+    for a, b in zip(one, two, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
