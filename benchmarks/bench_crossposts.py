@@ -12,79 +12,18 @@ false merges; `--misses` names them. The tests hold the same figures to their go
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
-from email.utils import format_datetime
-from html import escape
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from labelled import Pair, merged, truth, write_feeds  # noqa: E402 -- the tests' own helpers
+
 DEFAULT_SETS = sorted((ROOT / "tests" / "data").glob("crossposts*.json"))
-Pair = frozenset[tuple[str, str]]
-
-
-def rss(title: str, items: list[dict[str, Any]]) -> str:
-    body = "".join(
-        "<item>"
-        f"<title>{escape(item['title'])}</title><link>{escape(item['url'])}</link>"
-        f"<guid>{escape(item['url'])}</guid>"
-        f"<pubDate>{format_datetime(datetime.fromisoformat(item['published']))}</pubDate>"
-        f"<description>{escape(item['html'])}</description>"
-        + "".join(f"<category>{escape(c)}</category>" for c in item.get("categories", []))
-        + "</item>"
-        for item in items
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{escape(title)}</title>{body}</channel></rss>"
-    )
-
-
-def write_feeds(labelled: dict[str, Any], folder: Path) -> list[tuple[str, Path]]:
-    """One feed file per source, in name order: (source, path)."""
-    entries = [e for case in labelled["cases"] for e in case["entries"]]
-    entries += labelled.get("filler", [])
-    titles = {feed["source"]: feed["title"] for feed in labelled.get("feeds", [])}
-    by_source: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        by_source.setdefault(entry["source"], []).append(entry)
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for source in sorted(by_source):
-        path = folder / f"{source}.xml"
-        path.write_text(rss(titles.get(source, source), by_source[source]), encoding="utf-8")
-        files.append((source, path))
-    return files
-
-
-def pairs(groups: list[list[tuple[str, str]]]) -> set[Pair]:
-    return {frozenset(pair) for group in groups for pair in itertools.combinations(group, 2)}
-
-
-def truth(labelled: dict[str, Any]) -> set[Pair]:
-    return pairs(
-        [
-            [(e["source"], e["url"]) for e in case["entries"]]
-            for case in labelled["cases"]
-            if case["expect"] == "same"
-        ]
-    )
-
-
-def merged(db: Path) -> set[Pair]:
-    clusters: dict[int, list[tuple[str, str]]] = {}
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT source, url, cluster FROM entries WHERE cluster IS NOT NULL")
-        for source, url, cluster in rows:
-            clusters.setdefault(cluster, []).append((source, url))
-    return pairs(list(clusters.values()))
 
 
 def evaluate(path: Path, folder: Path, archfeed: str) -> tuple[set[Pair], set[Pair]]:

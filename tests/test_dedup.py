@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archfeed.dedup import canonical_url, keys, same_article
+from archfeed.dedup.boilerplate import words
 from archfeed.models import Article
 
 
@@ -85,3 +86,150 @@ def test_signature_bands_only_for_texts_long_enough() -> None:
     bands = keys(None, "t", BODY).bands
     assert len(bands) == 16  # densified: every band, even for a 228-word text
     assert keys(None, "other title", BODY).bands == bands  # a pure function of the text
+
+
+# -- excerpts: the opening rule ---------------------------------------------------------------
+
+SOFT = (
+    "The Soft Delete Trap In Laravel, enabling SoftDeletes is as easy as adding a trait to your "
+    "model. Every query then quietly adds a deleted_at check, unique indexes stop meaning what "
+    "they say, and reports count customers who left two years ago."
+)
+KAFKA = (
+    "Полгода назад все наши Kafka consumers жили на виртуалках, и каждый деплой означал ручной "
+    "rebalance и десять минут лага. Рассказываю, как мы перенесли их в Kubernetes, настроили "
+    "static membership и ни разу не остановили обработку заказов."
+)
+
+
+def _excerpt(text: str, chars: int, tail: str = "…") -> str:
+    return text[:chars].rstrip() + tail
+
+
+def _copy(source: str, title: str, text: str, lang: str = "en", **sibling: object) -> Article:
+    from archfeed.dedup import Sibling
+
+    return Article(source, title, text, lang, keys(None, title, text, None, Sibling(**sibling)))  # type: ignore[arg-type]
+
+
+def test_an_aggregators_generic_headline_over_the_same_opening_is_one_article() -> None:
+    blog = _copy(
+        "blog", "Why Soft Deletes Are Breaking Your SaaS Database (And How to Fix It)", SOFT
+    )
+    news = _copy(
+        "technews",
+        "Latest Architecture news from Tech News",
+        _excerpt(SOFT, 84),
+        generic_title=True,
+    )
+    assert same_article(blog, news)
+    # the same headline not known to be generic, and unrelated to the article's: not enough
+    assert not same_article(blog, _copy("technews", "Latest Architecture news", _excerpt(SOFT, 84)))
+
+
+def test_a_retitled_russian_excerpt_cut_elsewhere_is_one_article() -> None:
+    one = _copy("habr", "Как мы перенесли Kafka consumers на Kubernetes без даунтайма",
+                _excerpt(KAFKA, 150, "… Читать далее"), "ru")  # fmt: skip
+    two = _copy("vc", "Kafka consumers на Kubernetes: опыт миграции", _excerpt(KAFKA, 230), "ru")
+    assert same_article(one, two)
+
+
+def test_tails_edits_and_markup_do_not_hide_a_copy() -> None:
+    title = "Why Soft Deletes Are Breaking Your SaaS Database"
+    blog = _copy("blog", title, SOFT)
+    for text in (
+        _excerpt(SOFT, 160, "… Continue reading on Medium »"),
+        _excerpt(SOFT, 160, " The post Why Soft Deletes… appeared first on Laravel Weekly."),
+        "Update: the index section is new. " + _excerpt(SOFT, 160),
+        _excerpt(SOFT.replace("adding a trait", "adding a trait 🚀").replace(",", " —"), 170),
+        _excerpt(SOFT.replace("quietly", "quitely"), 160),  # a typo the other copy fixed
+    ):
+        assert same_article(blog, _copy("medium", title, text)), text
+
+
+def test_excerpt_traps_stay_apart() -> None:
+    intro = (
+        "Hi, I'm Anna, a backend engineer at Acme Pay. I write about the boring parts of "
+        "payments: ledgers, retries and the reports finance actually reads."
+    )
+    # one author's self-introduction: different articles under unrelated titles
+    assert not same_article(
+        _copy("blog", "How we sharded our ledger", _excerpt(intro, 140)),
+        _copy("devto", "Why I stopped using ORMs", _excerpt(intro, 160)),
+    )
+    # parts of a series with one intro, counted in words
+    assert not same_article(
+        _copy("blog", "Ledgers, part one", _excerpt(intro, 140)),
+        _copy("devto", "Ledgers, part two", _excerpt(intro, 140)),
+    )
+    # release notes from one template: the version differs
+    notes = "We are happy to announce the release of Quarry {}. This release fixes the slow " \
+        "startup on large repositories, the crash when a config file is empty and two leaks."  # fmt: skip
+    assert not same_article(
+        _copy("blog", "Quarry 2.3.1 released", notes.format("2.3.1")),
+        _copy("news", "Quarry release", notes.format("2.3.2"), generic_title=True),
+    )
+    # a translation
+    assert not same_article(
+        _copy("a", "Soft deletes", SOFT), _copy("b", "Soft deletes", SOFT, "ru")
+    )
+    # an opening the source repeats (a series' shared intro) is no evidence, whatever follows
+    lead = len(words(intro))
+    assert not same_article(
+        _copy(
+            "blog", "Ledgers: double entry", intro + " Double entry means every move…", lead=lead
+        ),
+        _copy(
+            "news",
+            "Ledgers: what to store",
+            intro + " Store amounts as integers…",
+            generic_title=True,
+        ),
+    )
+    # too short to be distinctive
+    assert not same_article(
+        _copy("a", "New release of Foo", "Foo is out. Get it now…"),
+        _copy("b", "Foo: new release", "Foo is out. Get it now, it is…"),
+    )
+
+
+def test_a_copy_citing_its_original_is_the_same_article() -> None:
+    original = Article("blog", "A", SOFT, "en", keys("https://anna.example/p", "A", SOFT))
+    copy = Article(
+        "medium", "Another title", "Short.", "en",
+        keys("https://medium.com/@anna/x", "Another title", "Short.", "https://anna.example/p/"),
+    )  # fmt: skip
+    assert same_article(original, copy) and same_article(copy, original)
+
+
+def test_siblings_find_what_a_source_repeats() -> None:
+    from archfeed.dedup import siblings
+
+    intro = "Part of the series on ledgers, where we build one from scratch."
+    found = siblings(
+        ["Latest news", "Latest news", "Ledgers 1", "Ledgers 2", "Other"],
+        [
+            "One thing… Read more",
+            "Another… Read more",
+            f"{intro} First we",
+            f"{intro} Now we",
+            "Unrelated text here",
+        ],
+        feed_title="Tech News",
+    )
+    assert [s.generic_title for s in found] == [True, True, False, False, False]
+    assert found[2].lead == found[3].lead == len(words(intro))
+    assert found[4].lead == 0
+    assert siblings(["Latest Architecture news from Tech News"], ["x"], "Tech News")[
+        0
+    ].generic_title
+
+
+def test_private_links() -> None:
+    from archfeed.dedup.urls import is_private
+
+    for url in ("http://localhost:4000/p", "http://127.0.0.1/p", "http://192.168.1.20/p",
+                "http://10.0.0.5/p", "http://myblog.local/p", "http://devbox/p", None):  # fmt: skip
+        assert is_private(url), url
+    for url in ("https://anna.example/p", "https://8.8.8.8/p", "https://habr.com/ru/articles/1/"):
+        assert not is_private(url), url

@@ -45,8 +45,17 @@ def fetch(
         return
     store = state.store(config)
     show_bar = not state.quiet and sys.stderr.isatty()
-    with store.fetch_lock(), render.progress(len(chosen), show_bar) as advance:
-        reports = update.run(config, store, chosen, force, on_report=lambda r: advance(r.source))
+    with store.fetch_lock():
+        rematched = update.rematch(store)
+        if rematched and rematched[0]:
+            state.say(
+                f"cross-posts found again under this version's rules, from the stored texts: "
+                f"{rematched[1]} of {rematched[0]} stored entries are copies"
+            )
+        with render.progress(len(chosen), show_bar) as advance:
+            reports = update.run(
+                config, store, chosen, force, on_report=lambda r: advance(r.source)
+            )
     store.close()
     for report in reports:
         state.say(render.report_line(report, state.verbose))

@@ -76,10 +76,11 @@ def untitled(text: str, url: str | None) -> str:
 
 # What a copy says of where it was first published ("Originally published at <a href=…>", Medium's
 # import footer, WordPress's "The post <a href=…>…</a> appeared first on", "Впервые опубликовано
-# в <a href=…>"), up to the link: an anchor's href, or a URL written out
+# в <a href=…>"), up to the link: an anchor's href, or a URL written out. Not "Оригинал:", which
+# is how a translation names its source: another article.
 _ORIGIN_PHRASE = (
     r"(?:originally|first) (?:published|posted)|cross-?posted from|first appeared"
-    r"|(?:впервые|первоначально) опубликован\w*|оригинал(?: статьи| публикации)?"
+    r"|(?:впервые|первоначально) опубликован\w*"
 )
 _ORIGIN = re.compile(
     rf"(?:{_ORIGIN_PHRASE})[^<]{{0,80}}?(?:<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)"

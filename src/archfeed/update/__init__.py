@@ -68,11 +68,11 @@ def reclassify(config: Config, store: Store) -> int:
     return done
 
 
-def rematch(store: Store) -> int | None:
+def rematch(store: Store) -> tuple[int, int] | None:
     """Find the copies of every stored entry again when they were found under other rules (an
     upgrade of archfeed), from the stored texts alone: nothing is downloaded. What a source
     repeats is read from all its stored entries, as a fetch reads it from one document. Returns
-    how many entries are copies of another afterwards; None (one small query) when the rules did
+    (entries examined, how many are copies of another); None (one small query) when the rules did
     not change."""
     from archfeed.parse.entries import origin_link
 
@@ -89,7 +89,7 @@ def rematch(store: Store) -> int | None:
             keys = dedup.keys(url, title, text, origin_link(text, url or ""), sibling)
             rows.append((seq, Article(source, title, text, lang, keys)))
     rows.sort(key=lambda row: row[0])
-    return store.rematch(rows, dedup.same_article, dedup.RULES)
+    return len(rows), store.rematch(rows, dedup.same_article, dedup.RULES)
 
 
 def run(
@@ -102,7 +102,6 @@ def run(
     from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
 
     reclassify(config, store)
-    rematch(store)
     now = datetime.now(UTC)
     health = store.health()
     reports: list[SourceReport] = []
