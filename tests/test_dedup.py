@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from archfeed.dedup import canonical_url, keys, same_article
@@ -75,7 +77,7 @@ def test_summary_of_the_same_title_is_the_same_article() -> None:
         _article("a", "Idempotency keys in practice"),
         _article("b", "Idempotency Keys in Practice!", summary),
     )
-    # a summary under another title is not enough
+    # under a title that says nothing the text says, the same opening is not enough
     assert not same_article(
         _article("a", "Idempotency keys in practice"), _article("b", "Other", summary)
     )
@@ -145,6 +147,22 @@ def test_tails_edits_and_markup_do_not_hide_a_copy() -> None:
         _excerpt(SOFT.replace("quietly", "quitely"), 160),  # a typo the other copy fixed
     ):
         assert same_article(blog, _copy("medium", title, text)), text
+
+
+def test_a_retitled_excerpt_is_a_copy_within_days_and_a_quoting_follow_up_is_not() -> None:
+    from datetime import UTC, datetime
+
+    def dated(article: Article, day: int) -> Article:
+        return replace(article, published=datetime(2026, 10, day, tzinfo=UTC))
+
+    blog = _copy("blog", "Why Soft Deletes Are Breaking Your SaaS Database", SOFT)
+    retitled = _copy(
+        "devto", "Laravel's SoftDeletes trait, considered harmful", _excerpt(SOFT, 180)
+    )
+    assert same_article(dated(blog, 1), dated(retitled, 3))
+    # the same opening quoted weeks later, under its own title: a follow-up
+    weeks_later = replace(retitled, published=datetime(2026, 11, 20, tzinfo=UTC))
+    assert not same_article(dated(blog, 1), weeks_later)
 
 
 def test_excerpt_traps_stay_apart() -> None:

@@ -132,6 +132,7 @@ class Article:
     text: str
     lang: str
     keys: DedupKeys
+    published: datetime | None = None  # UTC; None: unknown
 
 
 @dataclass(frozen=True)

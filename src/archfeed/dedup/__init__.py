@@ -1,7 +1,7 @@
 """Cross-posts: the keys that find an entry's copies, and the decision that two entries are one
 article.
 
-Owns: the rules of docs/design.md ("Cross-posts") for "the same article in two feeds". Pure: never
+Owns: the rules of DESIGN §4 for "the same article in two feeds". Pure: never
 does I/O; the store indexes what `keys()` computes, and update.py asks `same_article()` about the
 candidates the store finds. Beside it: urls.py (canonical links, private hosts), boilerplate.py
 (what is not the article). Precision beats recall: every rule that could merge two different
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -40,9 +41,12 @@ CONTAINED = 0.9  # same title: the shorter text's shingles found in the longer (
 # The opening rule, for excerpts: the shorter text, all of it, is how the longer one begins
 OPENING_MIN_WORDS = 12  # and at least this many of its words are shared…
 OPENING_MIN_LETTERS = 60  # …holding at least this many letters (a Russian word is longer)
+RETITLED_OPENING_WORDS = 20  # the same, when the titles share nothing: a copy retitled, not an
+RETITLED_OPENING_LETTERS = 100  # intro or a first sentence that several articles share
 OPENING_MAX_WORDS = 120  # a longer text is an article, not an excerpt: the Jaccard rules decide
 OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo, an emoji line)
 OPENING_SLACK = 12  # words the longer one may have before the shared start (its own note)
+OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the titles agree
 OPENING_CHARS = 3000  # what is read of a text for its opening: more than OPENING_MAX_WORDS
 ANCHOR_WORDS = 24  # the opening words whose shingles give the anchors
 ANCHORS = 4  # the smallest shingle hashes of those: a 12-word excerpt of a 24-word opening
@@ -50,13 +54,19 @@ ANCHORS = 4  # the smallest shingle hashes of those: a 12-word excerpt of a 24-w
 ANCHOR_BAND = 16  # anchors are indexed beside the 16 LSH bands in entry_bands, as "band" 16
 
 _NUMBER = re.compile(r"\d+")
-# counted parts of a series, spelled out: "Part one", "(II)", "Часть вторая"
+_SMALL = 10  # a number of a title below this may be a part's: never explained by a text
+# counted parts of a series, spelled out: "Part one", "Часть вторая", "(II)"
 _ORDINALS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve first second third fourth "
-    "fifth sixth seventh eighth ninth tenth ii iii iv vi vii viii ix xi xii один одна два две "
-    "три четыре пять первый первая первое второй вторая второе третий третья третье четвертый "
-    "четвертая пятый пятая".split()
+    "fifth sixth seventh eighth ninth tenth final last один одна два две три четыре пять первый "
+    "первая первое второй вторая второе третий третья третье четвертый четвертая пятый пятая "
+    "последняя заключительная".split()
 )
+_SERIES = frozenset(
+    "part parts chapter episode ep issue vol volume step lesson day week часть части глава "
+    "серия эпизод выпуск шаг урок день неделя".split()
+)
+_ROMAN = frozenset("ii iii iv vi vii viii ix xi xii".split())
 
 
 def title_key(title: str) -> str:
@@ -168,13 +178,34 @@ def _cites(copy: DedupKeys, original: DedupKeys) -> bool:
 
 
 def _counted_apart(one: Article, two: Article) -> bool:
+    """Titles that count differently: another part, issue or version. A number only one title
+    has is no count when the other copy's text has it too ("We removed 900 sidecars" over "Every
+    one of our 900 pods…"); a part number (under 10) or a part in words always counts."""
     if one.keys.generic_title or two.keys.generic_title:
         return False  # a headline of the source's says nothing of the article
-    return _counts(one.keys.title_key) != _counts(two.keys.title_key)
+    a, b = _counts(one.keys.title_key), _counts(two.keys.title_key)
+    if a == b:
+        return False
+    return not (_explained(set(a) - set(b), two.text) and _explained(set(b) - set(a), one.text))
 
 
 def _counts(key: str) -> tuple[str, ...]:
-    return tuple(w for w in key.split() if w in _ORDINALS or _NUMBER.fullmatch(w))
+    """The numbers of a title, and its parts in words or roman numerals ("Part two", "(II)",
+    "Часть вторая"): a number word counts only beside a word that counts parts."""
+    tokens = key.split()
+    return tuple(
+        word for at, word in enumerate(tokens)
+        if _NUMBER.fullmatch(word) or word in _ROMAN
+        or (word in _ORDINALS and _SERIES & {*tokens[max(at - 1, 0) : at], *tokens[at + 1 : at + 2]})
+    )  # fmt: skip
+
+
+def _explained(numbers: set[str], text: str) -> bool:
+    if not numbers:
+        return True
+    if not all(_NUMBER.fullmatch(n) and int(n) >= _SMALL for n in numbers):
+        return False
+    return numbers <= set(_opening(text, 0, 0))
 
 
 def _same_title(one: Article, two: Article) -> bool:
@@ -213,27 +244,61 @@ def _threshold(length: int) -> float:
 
 
 def _same_opening(one: Article, two: Article) -> bool:
-    """The excerpt rule: under related titles (or a headline of the source's own), the shorter
-    text, once what its source repeats is set aside, is the opening of the longer one, with its
-    numbers, up to small edits."""
-    if not _related_titles(one, two):
-        return False
+    """The excerpt rule: the shorter text, once what its source repeats is set aside, is the
+    opening of the longer one, numbers and all, up to small edits; under unrelated titles (a
+    copy retitled, or another article with the same intro) it must say more."""
     a, b = _openings(one, two)
     if len(a) > len(b):
         a, b = b, a
     if not OPENING_MIN_WORDS <= len(a) <= OPENING_MAX_WORDS:
         return False
     window = b[: len(a) + OPENING_SLACK]
-    blocks = [m for m in SequenceMatcher(None, a, window, autojunk=False).get_matching_blocks()
-              if m.size]  # fmt: skip
+    matcher = SequenceMatcher(None, a, window, autojunk=False)
+    blocks = [m for m in matcher.get_matching_blocks() if m.size]
     matched = [word for m in blocks for word in a[m.a : m.a + m.size]]
-    if len(matched) < max(OPENING_MIN_WORDS, OPENING_COVER * len(a)):
+    if not _close_in_time(one, two):
         return False
-    if blocks[0].b > OPENING_SLACK or sum(map(len, matched)) < OPENING_MIN_LETTERS:
+    if _related_titles(one, two):
+        least, letters = OPENING_MIN_WORDS, OPENING_MIN_LETTERS
+    else:
+        # a retitled copy's titles both speak of what it says; an intro that several articles
+        # share ("Hi, I'm Anna, a backend engineer…") says nothing of their titles
+        said = {word[:_STEM] for word in matched}
+        titles = (_title_stems(one.keys.title_key), _title_stems(two.keys.title_key))
+        if not all(stems & said for stems in titles):
+            return False
+        least, letters = RETITLED_OPENING_WORDS, RETITLED_OPENING_LETTERS
+    if len(matched) < max(least, OPENING_COVER * len(a)) or sum(map(len, matched)) < letters:
         return False
-    # a version, a count or a date that differs is another article from the same template
-    inside = window[blocks[0].b : blocks[-1].b + blocks[-1].size]
-    return _digits(a) == _digits(matched) == _digits(inside)
+    return blocks[0].b <= OPENING_SLACK and not _numbers_differ(matcher, a, window)
+
+
+def _close_in_time(one: Article, two: Article) -> bool:
+    """Copies are cross-posted within days; a post that quotes another's opening weeks later is a
+    follow-up. The same title over the same opening needs no such proof."""
+    if _same_title(one, two) or one.published is None or two.published is None:
+        return True
+    return abs(one.published - two.published) <= OPENING_WINDOW
+
+
+def _numbers_differ(matcher: SequenceMatcher[str], a: list[str], b: list[str]) -> bool:
+    """A version, a count or a date that differs is another article from the same template; a
+    number written out in words in one copy ("40 минут", "сорок минут") is an edit. What the
+    longer text has before or after the shared span is not compared."""
+    codes = matcher.get_opcodes()
+    while codes and codes[0][0] == "insert":
+        codes.pop(0)
+    while codes and codes[-1][0] == "insert":
+        codes.pop()
+    for tag, a1, a2, b1, b2 in codes:
+        if tag == "equal":
+            continue
+        mine, theirs = _digits(a[a1:a2]), _digits(b[b1:b2])
+        if tag != "replace" and (mine or theirs):
+            return True  # a number only one side has, in the shared span
+        if mine and theirs and mine != theirs:
+            return True
+    return False
 
 
 def _digits(tokens: list[str]) -> list[str]:
@@ -257,7 +322,7 @@ _STEM = 5  # letters compared of a title word: "миграция" and "мигр�
 def _related_titles(one: Article, two: Article) -> bool:
     """Titles that could name one article: the same, sharing two words of substance (one when a
     title has no more), or one of them a headline the source gives any item."""
-    if one.keys.generic_title or two.keys.generic_title:
+    if one.keys.generic_title or two.keys.generic_title or _same_title(one, two):
         return True
     a, b = _title_stems(one.keys.title_key), _title_stems(two.keys.title_key)
     shared = len(a & b)

@@ -21,6 +21,7 @@ TAILS = (
     r"continue reading(?: (?:on|at) [\w .-]{1,40})?",  # Medium: "Continue reading on Medium »"
     r"keep reading",
     r"the post .{1,300} (?:appeared|first appeared) (?:first )?on .{1,120}",  # WordPress
+    r"запись .{1,300} впервые появилась .{1,120}",  # WordPress in Russian
     r"(?:this (?:post|article) was )?(?:originally|first) (?:published|posted) (?:at|on|in) .+",
     r"cross-?posted (?:from|to) .{1,200}",
     r"(?:\d+ )?comments?",

@@ -80,12 +80,14 @@ def untitled(text: str, url: str | None) -> str:
 # is how a translation names its source: another article.
 _ORIGIN_PHRASE = (
     r"(?:originally|first) (?:published|posted)|cross-?posted from|first appeared"
-    r"|(?:впервые|первоначально) опубликован\w*"
+    r"|(?:впервые|первоначально) опубликован\w*|(?:re-?posted|republished) from"
+    r"|верси\w+ (?:поста|статьи|публикации) из"
 )
 _ORIGIN = re.compile(
     rf"(?:{_ORIGIN_PHRASE})[^<]{{0,80}}?(?:<a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)"
     rf"|\b(https?://[^\s<>\"']+[\w/]))"
-    r"|\bthe post <a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)[\"'][^<>]*>[^<]{1,300}</a>\s*appeared",
+    r"|\b(?:the post|запись) <a\s[^<>]*?href\s*=\s*[\"']([^\"'<>]+)[\"'][^<>]*>[^<]{1,300}</a>"
+    r"\s*(?:appeared|first appeared|впервые появилась)",
     re.IGNORECASE,
 )
 

@@ -203,11 +203,13 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'matched_with'").fetchone()
         return str(row[0]) if row else None
 
-    def matching_inputs(self) -> list[tuple[int, str, str | None, str, str, str]]:
-        """(seq, source, url, title, text, lang) of every entry, in the order they were stored."""
-        return self.conn.execute(
-            "SELECT seq, source, url, title, text, lang FROM entries ORDER BY seq"
-        ).fetchall()
+    def matching_inputs(self) -> list[tuple[int, str, str | None, str, str, str, datetime]]:
+        """(seq, source, url, title, text, lang, published) of every entry, in the order they
+        were stored."""
+        rows = self.conn.execute(
+            "SELECT seq, source, url, title, text, lang, published FROM entries ORDER BY seq"
+        )
+        return [(*row[:6], datetime.fromisoformat(row[6])) for row in rows]
 
     def rematch(
         self, rows: Sequence[tuple[int, Article]], same: Callable[[Article, Article], bool],

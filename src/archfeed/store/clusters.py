@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from archfeed.models import Article, Copy, DedupKeys, StoredEntry
@@ -23,7 +24,7 @@ MAX_ANCHOR_CANDIDATES = 10  # the newest few sharing one opening anchor ("in thi
 
 _COLUMNS = (
     "seq, source, title, text, lang, canonical_url, title_key, origin_url, lead, trail, "
-    "generic_title, private_url"
+    "generic_title, private_url, published"
 )
 
 
@@ -70,9 +71,9 @@ def candidates(
 
 
 def _article(row: Sequence[Any]) -> Article:
-    source, title, text, lang, url, key, origin, lead, trail, generic, private = row
+    source, title, text, lang, url, key, origin, lead, trail, generic, private, published = row
     keys = DedupKeys(url, key or "", (), (), origin, lead, trail, bool(generic), bool(private))
-    return Article(source, title, text, lang, keys)
+    return Article(source, title, text, lang, keys, datetime.fromisoformat(published))
 
 
 def write_bands(

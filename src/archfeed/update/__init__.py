@@ -79,15 +79,15 @@ def rematch(store: Store) -> tuple[int, int] | None:
     if store.matched_with() == dedup.RULES:
         return None
     stored = store.matching_inputs()
-    by_source: dict[str, list[tuple[int, str | None, str, str, str]]] = {}
-    for seq, source, url, title, text, lang in stored:
-        by_source.setdefault(source, []).append((seq, url, title, text, lang))
+    by_source: dict[str, list[tuple[int, str | None, str, str, str, datetime]]] = {}
+    for seq, source, url, title, text, lang, when in stored:
+        by_source.setdefault(source, []).append((seq, url, title, text, lang, when))
     rows = []
     for source, entries in by_source.items():
         shared = dedup.siblings([e[2] for e in entries], [e[3] for e in entries])
-        for (seq, url, title, text, lang), sibling in zip(entries, shared, strict=True):
+        for (seq, url, title, text, lang, when), sibling in zip(entries, shared, strict=True):
             keys = dedup.keys(url, title, text, origin_link(text, url or ""), sibling)
-            rows.append((seq, Article(source, title, text, lang, keys)))
+            rows.append((seq, Article(source, title, text, lang, keys, when)))
     rows.sort(key=lambda row: row[0])
     return len(rows), store.rematch(rows, dedup.same_article, dedup.RULES)
 
@@ -236,7 +236,9 @@ def store_prepared(
     or nothing."""
     changes = []
     for entry, digest, classified, keys in prepared.items:
-        me = Article(source.name, entry.title, entry.text, classified.lang, keys)
+        # dated as the store will date it: undated, or dated in the future, is now
+        when = entry.published if entry.published and entry.published <= now else now
+        me = Article(source.name, entry.title, entry.text, classified.lang, keys, when)
         copies = tuple(
             seq
             for seq, other in store.candidates(source.name, keys)
