@@ -196,7 +196,7 @@ def _counts(key: str) -> tuple[str, ...]:
     return tuple(
         word for at, word in enumerate(tokens)
         if _NUMBER.fullmatch(word) or word in _ROMAN
-        or (word in _ORDINALS and _SERIES & {*tokens[max(at - 1, 0) : at], *tokens[at + 1 : at + 2]})
+        or (word in _ORDINALS and not _SERIES.isdisjoint(tokens[max(at - 1, 0) : at + 2]))
     )  # fmt: skip
 
 
