@@ -19,11 +19,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archfeed.classify import classify, fingerprints
-from archfeed.dedup import keys
-from archfeed.models import Config, FetchResult, ParsedEntry, Prepared, Settings, Source
-from archfeed.store import Store, entry_hash
-from archfeed.update import store_prepared, unchanged_hashes
+from archfeed.classify import fingerprints
+from archfeed.models import Config, FetchResult, ParsedEntry, ParsedFeed, Settings, Source
+from archfeed.store import Store
+from archfeed.update import prepare_feed, store_prepared, unchanged_hashes
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -59,17 +58,17 @@ class Generator:
 
 
 def _ingest(config: Config, store: Store, source: Source, entries: list[ParsedEntry]) -> float:
-    """What fetch does for a feed once its body arrived: the worker's half (hash, classify,
-    dedup keys) and the database half (candidates, one transaction), both timed."""
+    """What fetch does for a feed once its body arrived: the worker's half (what the source
+    repeats, hash, classify, dedup keys) and the database half (candidates, one transaction),
+    both timed."""
     result = FetchResult(source.name, status=200, body=b"", body_hash=source.name)
     prints = fingerprints((source,), ())
     started = time.perf_counter()
-    known, _ = unchanged_hashes(store, source.name)
-    items = tuple(
-        (e, entry_hash(e), classify(e, source, "en", (), ("en",)), keys(e.url, e.title, e.text))
-        for e in entries
+    known, skip = unchanged_hashes(store, source.name)
+    prepared = prepare_feed(
+        ParsedFeed(source.name, "en", tuple(entries)), source, (), ("en",), skip
     )
-    store_prepared(store, source, prints[source.name], result, Prepared(items), known, NOW)
+    store_prepared(store, source, prints[source.name], result, prepared, known, NOW)
     return time.perf_counter() - started
 
 

@@ -19,6 +19,7 @@ from archfeed.models import (
     Article,
     Config,
     FetchResult,
+    ParsedFeed,
     Prepared,
     Source,
     SourceHealth,
@@ -204,6 +205,18 @@ def prepare(
         return Prepared(error=exc.message)
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
         return Prepared(error=f"parser failed: {type(exc).__name__}: {exc}")
+    return prepare_feed(feed, source, rules, expected, unchanged)
+
+
+def prepare_feed(
+    feed: ParsedFeed,
+    source: Source,
+    rules: Sequence[TopicRule],
+    expected: Sequence[str],
+    unchanged: Mapping[str, str],
+) -> Prepared:
+    """The entries of a parsed feed that are new or changed, hashed, classified and with the keys
+    that find their copies; what the source repeats across all its items is read first."""
     seen: set[str] = set()
     entries = []
     for entry in feed.entries:
