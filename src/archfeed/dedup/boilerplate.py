@@ -32,9 +32,11 @@ TAILS = (
 )
 _TAIL = re.compile(rf"(?:^|[\s\W])(?:{'|'.join(TAILS)})[\s\W]*$", re.IGNORECASE | re.DOTALL)
 _CUT = re.compile(r"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.+)[\s\W]*$")
-# a note the author put before the article, up to its first full stop
-_UPDATE = re.compile(
-    r"^\W*(?:update[sd]?|upd|edit(?:ed)?|обновлено|обновление|апдейт)\b[^.!?]{0,300}[.!?]\s+",
+# a note put before the article, up to its first full stop: an update, or where it first appeared
+_NOTE = re.compile(
+    r"^\W*(?:update[sd]?|upd|edit(?:ed)?|обновлено|обновление|апдейт"
+    r"|(?:originally|first) (?:published|posted)|cross-?posted from"
+    r"|(?:впервые|первоначально) опубликован\w*)\b[^.!?]{0,300}[.!?]\s+",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
@@ -49,7 +51,7 @@ def words(text: str) -> list[str]:
 
 def visible(text: str, lead: int = 0, trail: int = 0) -> list[str]:
     """The words of an excerpt that belong to the article: without the tails a feed appends, an
-    "Update:" note before it, the word a cut may have halved, and the `lead` and `trail` words its
+    "Update:" or "Originally published at" note before it, the word a cut may have halved, and the `lead` and `trail` words its
     source repeats in other items."""
     # tails are looked for in the last characters only: a search over a whole 200 kB body
     # would try every pattern at every position
@@ -60,7 +62,7 @@ def visible(text: str, lead: int = 0, trail: int = 0) -> list[str]:
             break
         end = stripped
     cut = _CUT.search(end)
-    text = _UPDATE.sub("", body + (end[: cut.start()] if cut else end))
+    text = _NOTE.sub("", body + (end[: cut.start()] if cut else end))
     tokens = words(text)
     if cut and tokens:
         tokens.pop()  # "as easy as adding a tra…": the last word may be cut short

@@ -25,7 +25,8 @@ RETITLED_OPENING_WORDS = 20  # the same, when the titles share nothing: a copy r
 RETITLED_OPENING_LETTERS = 100  # intro or a first sentence that several articles share
 OPENING_MAX_WORDS = 120  # a longer text is an article, not an excerpt: the Jaccard rules decide
 OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo, an emoji line)
-OPENING_SLACK = 12  # words the longer one may have before the shared start (its own note)
+OPENING_SLACK = 12  # words the longer one may have before the shared start under one title…
+OPENING_PREFIX = 3  # …and under two (a heading: more is a lead-in to a quote)
 OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the titles agree
 OPENING_CHARS = 3000  # what is read of a text for its opening: more than OPENING_MAX_WORDS
 ANCHOR_WORDS = 24  # the opening words whose shingles give the anchors
@@ -84,7 +85,10 @@ def same_opening(one: Article, two: Article) -> bool:
         least, letters = RETITLED_OPENING_WORDS, RETITLED_OPENING_LETTERS
     if len(matched) < max(least, OPENING_COVER * len(a)) or sum(map(len, matched)) < letters:
         return False
-    return blocks[0].b <= OPENING_SLACK and not _numbers_differ(matcher, a, window)
+    # words of its own before the shared opening: a heading at most, unless the titles agree; a
+    # longer lead-in ("Two months ago I wrote:") introduces a quote
+    before = OPENING_SLACK if titles.same(one, two) else OPENING_PREFIX
+    return blocks[0].b <= before and not _numbers_differ(matcher, a, window)
 
 
 def _close_in_time(one: Article, two: Article) -> bool:
