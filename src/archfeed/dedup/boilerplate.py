@@ -51,8 +51,8 @@ def words(text: str) -> list[str]:
 
 def visible(text: str, lead: int = 0, trail: int = 0) -> list[str]:
     """The words of an excerpt that belong to the article: without the tails a feed appends, an
-    "Update:" or "Originally published at" note before it, the word a cut may have halved, and the `lead` and `trail` words its
-    source repeats in other items."""
+    "Update:" or "Originally published at" note before it, the word a cut may have halved, and
+    the `lead` and `trail` words its source repeats in other items."""
     # tails are looked for in the last characters only: a search over a whole 200 kB body
     # would try every pattern at every position
     body, end = text[:-_TAIL_REACH], text[-_TAIL_REACH:]
