@@ -34,7 +34,7 @@ BINS = 64  # one-permutation MinHash: each shingle hash falls into one of 64 bin
 # p ≈ 0.9, and two unrelated texts that share common phrases (J ≈ 0.05) with p ≈ 1e-4; two rows
 # made every entry a candidate of ~4% of the database
 ROWS = 4
-SIGNATURE_WORDS = 300
+SIGNATURE_WORDS = 300  # of the opening (excerpts.OPENING_CHARS): what the signature reads
 MIN_WORDS = 40  # below this, whole-text similarity says nothing: the opening rule decides
 RETITLED_MIN_WORDS = 150  # unrelated titles: only a whole article, not a shared intro, merges
 CONTAINED = 0.9  # same title: the shorter text's shingles found in the longer (summary vs full)
@@ -56,30 +56,18 @@ def keys(
     """What the store indexes and keeps of an entry. `origin` is the link its text names as where
     it was first published; `sibling` what its source repeats (boilerplate.siblings)."""
     # the signature only finds candidates (same_article compares whole texts), and the opening
-    # of an article finds its copies as well as all of it, at a fixed cost
-    tokens = _first_words(text, SIGNATURE_WORDS)
-    # a shingle twice gives the same CRC twice: no set needed
-    bands = _bands(grams(tokens)) if len(tokens) >= MIN_WORDS else ()
+    # of an article finds its copies as well as all of it, at a fixed cost; both read the words
+    # that belong to the article, once
     start = opening(text, sibling.trail)
+    # a shingle twice gives the same CRC twice: no set needed
+    bands = _bands(grams(start[:SIGNATURE_WORDS])) if len(start) >= MIN_WORDS else ()
     # anchors of the whole opening find copies that carry the source's intro too, those after it
     # the copies that do not
-    found = anchors(start) | anchors(start[sibling.lead :])
+    found = anchors(start) | (anchors(start[sibling.lead :]) if sibling.lead else set())
     return DedupKeys(
         canonical_url(url), title_key(title), bands, tuple(sorted(found)), canonical_url(origin),
         sibling.lead, sibling.trail, sibling.generic_title, is_private(url),
     )  # fmt: skip
-
-
-def _first_words(text: str, count: int) -> list[str]:
-    """words(text)[:count], reading no more of a long text than those words need."""
-    chars = count * 8
-    while True:
-        head = text[:chars]
-        tokens = words(head)
-        # only the last word can be cut short by the slice
-        if len(tokens) > count or len(head) == len(text):
-            return tokens[:count]
-        chars *= 2
 
 
 def _bands(grams: Iterable[str]) -> tuple[int, ...]:

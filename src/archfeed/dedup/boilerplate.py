@@ -30,7 +30,16 @@ TAILS = (
     r"(?:впервые|первоначально) опубликован\w* .{1,200}",
     r"(?:\d+ )?комментари\w*",
 )
-_TAIL = re.compile(rf"(?:^|[\s\W])(?:{'|'.join(TAILS)})[\s\W]*$", re.IGNORECASE | re.DOTALL)
+_TAIL = re.compile(rf"(?:{'|'.join(TAILS)})[\s\W]*", re.IGNORECASE | re.DOTALL)
+# how a tail above begins: only where one of these stands is a tail tried, since trying every
+# pattern at every position cost 100 µs per text
+_TAIL_HEAD = re.compile(
+    # the lookahead rejects most positions at once: 23 µs per 800 characters instead of 104
+    r"(?<!\w)(?=[rcktзoфпчвf\d])(?:read|continue|keep|the post|запись|this (?:post|article)"
+    r"|originally|first|cross|comment|\d+ comment|читать|подробнее|впервые|первоначально"
+    r"|(?:\d+ )?комментари)",
+    re.IGNORECASE,
+)
 _CUT = re.compile(r"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.+)[\s\W]*$")
 # a note put before the article, up to its first full stop: an update, or where it first appeared
 _NOTE = re.compile(
@@ -49,24 +58,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("ё", "е"))
 
 
-def visible(text: str, lead: int = 0, trail: int = 0) -> list[str]:
+def visible(text: str, lead: int = 0, trail: int = 0, whole: bool = True) -> list[str]:
     """The words of an excerpt that belong to the article: without the tails a feed appends, an
     "Update:" or "Originally published at" note before it, the word a cut may have halved, and
-    the `lead` and `trail` words its source repeats in other items."""
+    the `lead` and `trail` words its source repeats in other items. `whole=False`: `text` is the
+    beginning of a longer one, so it has no tail and no cut."""
+    if not whole:
+        return words(_NOTE.sub("", text))[lead:]
     # tails are looked for in the last characters only: a search over a whole 200 kB body
     # would try every pattern at every position
     body, end = text[:-_TAIL_REACH], text[-_TAIL_REACH:]
     for _ in range(MAX_TAILS):
-        stripped = _TAIL.sub("", end)
-        if stripped == end:
+        start = _tail_start(end)
+        if start is None:
             break
-        end = stripped
+        end = end[:start]
     cut = _CUT.search(end)
     text = _NOTE.sub("", body + (end[: cut.start()] if cut else end))
     tokens = words(text)
     if cut and tokens:
         tokens.pop()  # "as easy as adding a tra…": the last word may be cut short
     return tokens[lead : len(tokens) - trail] if lead + trail < len(tokens) else []
+
+
+def _tail_start(text: str) -> int | None:
+    """Where the first tail that runs to the end of `text` begins, if one does."""
+    for head in _TAIL_HEAD.finditer(text):
+        if _TAIL.fullmatch(text, head.start()):
+            return head.start()
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,8 +110,14 @@ def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") 
     opening is the one it shares with a neighbour in sorted order."""
     # both ends read as visible() reads them, from a slice of a long text: shared templates are
     # short, and a 200 kB body must not cost more here than a 300-character one
-    heads = [tuple(visible(text[:_EDGE_CHARS])[:_EDGE]) for text in texts]
-    tails = [tuple(reversed(visible(text[-_EDGE_CHARS:])[-_EDGE:])) for text in texts]
+    ends = [visible(text[-_EDGE_CHARS:]) for text in texts]
+    heads = [
+        tuple(
+            (visible(text[:_EDGE_CHARS], whole=False) if len(text) > _EDGE_CHARS else end)[:_EDGE]
+        )
+        for text, end in zip(texts, ends, strict=True)
+    ]
+    tails = [tuple(reversed(end[-_EDGE:])) for end in ends]
     leads = _longest_shared(heads)
     trails = _longest_shared(tails)
     title_keys = [" ".join(words(title)) for title in titles]

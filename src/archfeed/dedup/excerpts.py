@@ -28,7 +28,9 @@ OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo
 OPENING_SLACK = 12  # words the longer one may have before the shared start under one title…
 OPENING_PREFIX = 3  # …and under two (a heading: more is a lead-in to a quote)
 OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the titles agree
-OPENING_CHARS = 3000  # what is read of a text for its opening: more than OPENING_MAX_WORDS
+# what is read of a long text for its opening: enough for OPENING_MAX_WORDS, and for the ~300
+# words the signature of a whole text reads (dedup.SIGNATURE_WORDS)
+OPENING_CHARS = 2400
 ANCHOR_WORDS = 24  # the opening words whose shingles give the anchors
 ANCHORS = 4  # the smallest shingle hashes of those: a 12-word excerpt of a 24-word opening
 # shares one with p ≈ 0.93, an identical opening all four
@@ -46,7 +48,7 @@ def opening(text: str, trail: int) -> tuple[str, ...]:
     enough to end there); the end of a long text is far away. Kept for the candidates compared
     one after another."""
     if len(text) > OPENING_CHARS:
-        return tuple(visible(text[:OPENING_CHARS]))
+        return tuple(visible(text[:OPENING_CHARS], whole=False))
     return tuple(visible(text, 0, trail))
 
 
