@@ -40,13 +40,19 @@ _TAIL_HEAD = re.compile(
     r"|(?:\d+ )?комментари)",
     re.IGNORECASE,
 )
-_CUT = re.compile(r"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.+)[\s\W]*$")
+_CUT = re.compile(r"\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.+")
+# after the last cut, the feed's own lines ("Tell me in the comments below", "Follow for more"):
+# a cut followed by more than this many words is the writer's "…", not the feed's
+AFTER_CUT = 40
 # a note put before the article, up to its first full stop: an update, or where it first appeared
 _NOTE = re.compile(
     r"^\W*(?:update[sd]?|upd|edit(?:ed)?|обновлено|обновление|апдейт"
-    r"|(?:originally|first) (?:published|posted)|cross-?posted from"
-    r"|(?:впервые|первоначально) опубликован\w*)\b[^.!?]{0,300}[.!?]\s+",
-    re.IGNORECASE,
+    r"|(?:originally|first) (?:published|posted)|cross-?post(?:ed)?(?: from)?"
+    r"|(?:this|это) (?:is a )?(?:cross-?post|кросс-?пост)|кросс-?пост"
+    r"|(?:впервые|первоначально) опубликован\w*)\b"
+    # up to the end of its sentence: a full stop before a capital, not the one in "Node.js 22.9"
+    r".{0,300}?[.!?]\s+(?=[\"'«“]?[A-ZА-ЯЁ])",
+    re.IGNORECASE | re.DOTALL,
 )
 _WORD = re.compile(r"\w+")
 MAX_TAILS = 4  # tails that stack at the end of one excerpt
@@ -73,12 +79,22 @@ def visible(text: str, lead: int = 0, trail: int = 0, whole: bool = True) -> lis
         if start is None:
             break
         end = end[:start]
-    cut = _CUT.search(end)
+    cut = _last_cut(end)
     text = _NOTE.sub("", body + (end[: cut.start()] if cut else end))
     tokens = words(text)
     if cut and tokens:
         tokens.pop()  # "as easy as adding a tra…": the last word may be cut short
     return tokens[lead : len(tokens) - trail] if lead + trail < len(tokens) else []
+
+
+def _last_cut(text: str) -> re.Match[str] | None:
+    """The mark of the cut that ends an excerpt, when only a few words follow it."""
+    cut = None
+    for cut in _CUT.finditer(text):  # noqa: B007 -- the last one is wanted
+        pass
+    if cut and len(_WORD.findall(text, cut.end())) > AFTER_CUT:
+        return None
+    return cut
 
 
 def _tail_start(text: str) -> int | None:

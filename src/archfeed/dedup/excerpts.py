@@ -26,7 +26,8 @@ RETITLED_OPENING_LETTERS = 100  # intro or a first sentence that several article
 OPENING_MAX_WORDS = 120  # a longer text is an article, not an excerpt: the Jaccard rules decide
 OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo, an emoji line)
 OPENING_SLACK = 12  # words the longer one may have before the shared start under one title…
-OPENING_PREFIX = 3  # …and under two (a heading: more is a lead-in to a quote)
+OPENING_PREFIX = 3  # …and under two that are not a source's headline (a heading: more is a
+# lead-in to a quote)
 OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the titles agree
 # what is read of a long text for its opening: enough for OPENING_MAX_WORDS, and for the ~300
 # words the signature of a whole text reads (dedup.SIGNATURE_WORDS)
@@ -87,9 +88,11 @@ def same_opening(one: Article, two: Article) -> bool:
         least, letters = RETITLED_OPENING_WORDS, RETITLED_OPENING_LETTERS
     if len(matched) < max(least, OPENING_COVER * len(a)) or sum(map(len, matched)) < letters:
         return False
-    # words of its own before the shared opening: a heading at most, unless the titles agree; a
-    # longer lead-in ("Two months ago I wrote:") introduces a quote
-    before = OPENING_SLACK if titles.same(one, two) else OPENING_PREFIX
+    # words of its own before the shared opening: a heading at most, unless the titles agree or
+    # one is the source's headline ("Spotted on medium.com:"); under two titles a longer lead-in
+    # ("Two months ago I wrote:") introduces a quote
+    generic = one.keys.generic_title or two.keys.generic_title
+    before = OPENING_SLACK if generic or titles.same(one, two) else OPENING_PREFIX
     return blocks[0].b <= before and not _numbers_differ(matcher, a, window)
 
 

@@ -26,6 +26,15 @@ _SERIES = frozenset(
     "серия эпизод выпуск шаг урок день неделя".split()
 )
 _ROMAN = frozenset("ii iii iv vi vii viii ix xi xii".split())
+# a number that marks a part, an issue or a version: "Part 2", "#42", "№ 7", "(2/3)", "2 of 3",
+# "v2", "2.3.1", "(II)", "Part two"
+_PART = re.compile(
+    rf"(?:\b(?:{'|'.join(sorted(_SERIES))})|[#№])\s*\d+|\d+\s*(?:/|of|из)\s*\d+|\bv\d+"
+    rf"|\d+\.\d+|\b(?:{'|'.join(sorted(_ROMAN))})\b"
+    rf"|\b(?:{'|'.join(sorted(_SERIES))})\W+(?:{'|'.join(sorted(_ORDINALS))})\b"
+    rf"|\b(?:{'|'.join(sorted(_ORDINALS))})\W+(?:{'|'.join(sorted(_SERIES))})\b",
+    re.IGNORECASE,
+)
 STEM = 5  # letters compared of a title word: "миграция" and "миграции", "deletes" and "delete"
 _TEXT_CHARS = 3000  # what is read of a text for the numbers that explain a title
 
@@ -54,15 +63,21 @@ def stems(key: str) -> set[str]:
 
 
 def counted_apart(one: Article, two: Article) -> bool:
-    """Titles that count differently: another part, issue or version. A number only one title
-    has is no count when the other copy's text has it too ("We removed 900 sidecars" over "Every
-    one of our 900 pods…"); a part number (under 10) or a part in words always counts."""
+    """Titles that count differently: another part, issue or version. When both count, a number
+    only one has is no count if the other copy's text has it too ("We removed 900 sidecars" over
+    "Every one of our 900 pods…"); a part number (under 10) or a part in words always counts.
+    When only one counts (a retitled copy adds "across 12 services"), it must mark a part, an
+    issue or a version."""
     if one.keys.generic_title or two.keys.generic_title:
         return False  # a headline of the source's says nothing of the article
     a, b = _counts(one.keys.title_key), _counts(two.keys.title_key)
     if a == b:
         return False
-    return not (_explained(set(a) - set(b), two.text) and _explained(set(b) - set(a), one.text))
+    if a and b:
+        return not (
+            _explained(set(a) - set(b), two.text) and _explained(set(b) - set(a), one.text)
+        )
+    return bool(_PART.search((one if a else two).title))
 
 
 def _counts(key: str) -> tuple[str, ...]:
