@@ -116,6 +116,7 @@ class DedupKeys:
     title_key: str
     bands: tuple[int, ...]  # LSH bands of a MinHash signature of the text; empty when too short
     anchors: tuple[int, ...] = ()  # hashes of the opening's shingles; empty when it is too short
+    probes: tuple[int, ...] = ()  # the anchors to look up: an article's looks for excerpts only
     origin_url: str | None = None  # canonical URL of where the text says it was first published
     lead: int = 0  # opening words the source repeats in other items: not evidence
     trail: int = 0  # closing words the source repeats in other items

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from archfeed.dedup import titles
 from archfeed.dedup.boilerplate import Sibling, siblings, words
-from archfeed.dedup.excerpts import anchors, grams, opening, same_opening
+from archfeed.dedup.excerpts import anchor_rows, anchors, grams, is_excerpt, opening, same_opening
 from archfeed.dedup.titles import key as title_key
 from archfeed.dedup.urls import canonical_url, is_private
 from archfeed.models import Article, DedupKeys
@@ -34,7 +34,7 @@ BINS = 64  # one-permutation MinHash: each shingle hash falls into one of 64 bin
 # p ≈ 0.9, and two unrelated texts that share common phrases (J ≈ 0.05) with p ≈ 1e-4; two rows
 # made every entry a candidate of ~4% of the database
 ROWS = 4
-SIGNATURE_WORDS = 300  # of the opening (excerpts.OPENING_CHARS): what the signature reads
+SIGNATURE_WORDS = 300  # of the opening (boilerplate.HEAD_CHARS): what the signature reads
 MIN_WORDS = 40  # below this, whole-text similarity says nothing: the opening rule decides
 RETITLED_MIN_WORDS = 150  # unrelated titles: only a whole article, not a shared intro, merges
 CONTAINED = 0.9  # same title: the shorter text's shingles found in the longer (summary vs full)
@@ -64,8 +64,9 @@ def keys(
     # anchors of the whole opening find copies that carry the source's intro too, those after it
     # the copies that do not
     found = anchors(start) | (anchors(start[sibling.lead :]) if sibling.lead else set())
+    rows, probes = anchor_rows(found, is_excerpt(start, sibling.lead))
     return DedupKeys(
-        canonical_url(url), title_key(title), bands, tuple(sorted(found)), canonical_url(origin),
+        canonical_url(url), title_key(title), bands, rows, probes, canonical_url(origin),
         sibling.lead, sibling.trail, sibling.generic_title, is_private(url),
     )  # fmt: skip
 

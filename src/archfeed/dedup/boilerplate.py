@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Tails that feeds add after an excerpt, matched at the end of the text (case-insensitive), as
 # many times as they stack ("… Read more » Comments"). Each is written as it is seen in feeds.
@@ -105,6 +106,13 @@ def _tail_start(text: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def head(text: str) -> tuple[str, ...]:
+    """The visible words of the first HEAD_CHARS characters of a text, for a text longer than
+    that (its tail is far away); read once for what its source repeats and for its keys."""
+    return tuple(visible(text[:HEAD_CHARS], whole=False))
+
+
 @dataclass(frozen=True)
 class Sibling:
     """What one entry shares with the other items of its source."""
@@ -116,7 +124,9 @@ class Sibling:
 
 LEAD_MIN = 3  # a shared opening shorter than this is chance ("How to"), not a template
 _EDGE = 60  # words read at each end of an item: longer shared templates are whole texts
-_EDGE_CHARS = 1200  # enough for _EDGE words in any script
+# what is read of the beginning of a long text: enough for the ~300 words its signature reads
+# (dedup.SIGNATURE_WORDS), and for more than an excerpt (excerpts.OPENING_MAX_WORDS)
+HEAD_CHARS = 2400
 
 
 def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") -> list[Sibling]:
@@ -124,13 +134,11 @@ def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") 
     shares with the others: a series' intro, a site's standard first line, a fixed footer, a
     headline used for several items. Sorting makes it O(n log n): an item's longest shared
     opening is the one it shares with a neighbour in sorted order."""
-    # both ends read as visible() reads them, from a slice of a long text: shared templates are
-    # short, and a 200 kB body must not cost more here than a 300-character one
-    ends = [visible(text[-_EDGE_CHARS:]) for text in texts]
+    # both ends read as visible() reads them; of a long text only the beginning (nothing reads
+    # its ending: its opening stops first), so that a 200 kB body costs no more than an excerpt
+    ends = [visible(text) if len(text) <= HEAD_CHARS else [] for text in texts]
     heads = [
-        tuple(
-            (visible(text[:_EDGE_CHARS], whole=False) if len(text) > _EDGE_CHARS else end)[:_EDGE]
-        )
+        (head(text) if len(text) > HEAD_CHARS else tuple(end))[:_EDGE]
         for text, end in zip(texts, ends, strict=True)
     ]
     tails = [tuple(reversed(end[-_EDGE:])) for end in ends]

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from archfeed.dedup import titles
-from archfeed.dedup.boilerplate import visible
+from archfeed.dedup.boilerplate import HEAD_CHARS, head, visible
 from archfeed.models import Article
 
 # The opening rule: the shorter text, all of it, is how the longer one begins
@@ -24,18 +24,17 @@ OPENING_MIN_LETTERS = 60  # …holding at least this many letters (a Russian wor
 RETITLED_OPENING_WORDS = 20  # the same, when the titles share nothing: a copy retitled, not an
 RETITLED_OPENING_LETTERS = 100  # intro or a first sentence that several articles share
 OPENING_MAX_WORDS = 120  # a longer text is an article, not an excerpt: the Jaccard rules decide
+EXCERPT_CHARS = 4000  # no excerpt is longer, whatever its words (OPENING_MAX_WORDS × 30 and more)
 OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo, an emoji line)
 OPENING_SLACK = 12  # words the longer one may have before the shared start under one title…
 OPENING_PREFIX = 3  # …and under two that are not a source's headline (a heading: more is a
 # lead-in to a quote)
 OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the titles agree
-# what is read of a long text for its opening: enough for OPENING_MAX_WORDS, and for the ~300
-# words the signature of a whole text reads (dedup.SIGNATURE_WORDS)
-OPENING_CHARS = 2400
 ANCHOR_WORDS = 24  # the opening words whose shingles give the anchors
 ANCHORS = 4  # the smallest shingle hashes of those: a 12-word excerpt of a 24-word opening
 # shares one with p ≈ 0.93, an identical opening all four
-ANCHOR_BAND = 16  # anchors are indexed beside the 16 LSH bands in entry_bands, as "band" 16
+# anchors are indexed beside the 16 LSH bands in entry_bands, as "band" 16 (an excerpt's) or 17
+ANCHOR_BAND = 16
 
 
 def grams(tokens: Sequence[str]) -> Iterator[str]:
@@ -43,13 +42,17 @@ def grams(tokens: Sequence[str]) -> Iterator[str]:
     return map(" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False))
 
 
-@lru_cache(maxsize=1024)
 def opening(text: str, trail: int) -> tuple[str, ...]:
     """The visible words a text begins with (without its source's `trail` words when it is short
-    enough to end there); the end of a long text is far away. Kept for the candidates compared
-    one after another."""
-    if len(text) > OPENING_CHARS:
-        return tuple(visible(text[:OPENING_CHARS], whole=False))
+    enough to end there); the end of a long text is far away."""
+    if len(text) > HEAD_CHARS:
+        return head(text)
+    return _short_opening(text, trail)
+
+
+@lru_cache(maxsize=1024)
+def _short_opening(text: str, trail: int) -> tuple[str, ...]:
+    """Kept for the candidates compared one after another."""
     return tuple(visible(text, 0, trail))
 
 
@@ -57,14 +60,35 @@ def anchors(start: Sequence[str]) -> set[int]:
     """The ANCHORS smallest hashes of the shingles of an opening: index keys a copy shares."""
     if len(start) < OPENING_MIN_WORDS:
         return set()
-    hashes = sorted({zlib.crc32(gram.encode()) for gram in grams(start[:ANCHOR_WORDS])})
-    return {value | ANCHOR_BAND << 32 for value in hashes[:ANCHORS]}
+    return set(
+        sorted({zlib.crc32(gram.encode()) for gram in grams(start[:ANCHOR_WORDS])})[:ANCHORS]
+    )
+
+
+def anchor_rows(hashes: set[int], excerpt: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The index rows of an entry's anchors, and those it looks up. The excerpt rule needs one
+    of the two to be an excerpt, so an article's anchors are filed apart from an excerpt's, and
+    an article looks only for excerpts: two articles are never candidates by their openings
+    alone (their bands find them), which keeps full-text feeds at the cost of one lookup."""
+    own = ANCHOR_BAND if excerpt else ANCHOR_BAND + 1
+    rows = tuple(sorted(value | own << 32 for value in hashes))
+    probes = [value | ANCHOR_BAND << 32 for value in hashes]
+    if excerpt:
+        probes += [value | (ANCHOR_BAND + 1) << 32 for value in hashes]
+    return rows, tuple(sorted(probes))
+
+
+def is_excerpt(start: Sequence[str], lead: int) -> bool:
+    """Short enough, once its source's lead is set aside, for the excerpt rule to apply."""
+    return len(start) - lead <= OPENING_MAX_WORDS + OPENING_SLACK
 
 
 def same_opening(one: Article, two: Article) -> bool:
     """The excerpt rule: the shorter text, once what its source repeats is set aside, is the
     opening of the longer one, numbers and all, up to small edits; under unrelated titles (a
     copy retitled, or another article with the same intro) it must say more."""
+    if min(len(one.text), len(two.text)) > EXCERPT_CHARS:
+        return False  # two articles: not even worth reading their openings
     a, b = _openings(one, two)
     if len(a) > len(b):
         a, b = b, a

@@ -74,9 +74,7 @@ def counted_apart(one: Article, two: Article) -> bool:
     if a == b:
         return False
     if a and b:
-        return not (
-            _explained(set(a) - set(b), two.text) and _explained(set(b) - set(a), one.text)
-        )
+        return not (_explained(set(a) - set(b), two.text) and _explained(set(b) - set(a), one.text))
     return bool(_PART.search((one if a else two).title))
 
 

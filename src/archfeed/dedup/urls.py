@@ -54,8 +54,9 @@ def is_private(url: str | None) -> bool:
     host = urlsplit(url).hostname if url else None
     if not host:
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    if host[-1].isalpha():  # a name, not an address (asking ipaddress costs an exception)
         return "." not in host or host == "localhost" or host.endswith(_PRIVATE_SUFFIXES)
-    return not address.is_global
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." not in host

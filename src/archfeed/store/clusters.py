@@ -58,7 +58,7 @@ def candidates(
             f"SELECT seq FROM (SELECT seq FROM entry_bands WHERE band IN ({marks}) LIMIT ?)"
         )
         params += [*keys.bands, MAX_CANDIDATES]
-    for anchor in keys.anchors:
+    for anchor in keys.probes:
         newest("entry_bands WHERE band = ?", anchor, cap=MAX_ANCHOR_CANDIDATES)
     if not parts:
         return []
@@ -72,7 +72,7 @@ def candidates(
 
 def _article(row: Sequence[Any]) -> Article:
     source, title, text, lang, url, key, origin, lead, trail, generic, private, published = row
-    keys = DedupKeys(url, key or "", (), (), origin, lead, trail, bool(generic), bool(private))
+    keys = DedupKeys(url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private))
     return Article(source, title, text, lang, keys, datetime.fromisoformat(published))
 
 
