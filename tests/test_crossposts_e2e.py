@@ -274,7 +274,7 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
         conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
         conn.execute("DELETE FROM entry_bands WHERE band >= 16 << 32")
         conn.execute("DROP INDEX idx_entries_origin_url")
-        for column in ("origin_url", "lead", "trail", "generic_title", "private_url"):
+        for column in ("origin_url", "lead", "trail", "generic_title", "private_url", "excerpt"):
             conn.execute(f"ALTER TABLE entries DROP COLUMN {column}")
         conn.execute("DROP TABLE meta")
         conn.execute("PRAGMA user_version = 7")

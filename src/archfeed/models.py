@@ -122,6 +122,7 @@ class DedupKeys:
     trail: int = 0  # closing words the source repeats in other items
     generic_title: bool = False  # a title the source gives several items, or its own name
     private: bool = False  # a link no other reader can open (localhost, a private address)
+    excerpt: bool = False  # short enough for the excerpt rule: an article is compared by bands
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,11 @@ def keys(
     # anchors of the whole opening find copies that carry the source's intro too, those after it
     # the copies that do not
     found = anchors(start) | (anchors(start[sibling.lead :]) if sibling.lead else set())
-    rows, probes = anchor_rows(found, is_excerpt(start, sibling.lead))
+    excerpt = is_excerpt(start, sibling.lead)
+    rows, probes = anchor_rows(found, excerpt)
     return DedupKeys(
         canonical_url(url), title_key(title), bands, rows, probes, canonical_url(origin),
-        sibling.lead, sibling.trail, sibling.generic_title, is_private(url),
+        sibling.lead, sibling.trail, sibling.generic_title, is_private(url), excerpt,
     )  # fmt: skip
 
 

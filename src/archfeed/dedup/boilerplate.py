@@ -65,12 +65,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("ё", "е"))
 
 
-def visible(text: str, lead: int = 0, trail: int = 0, whole: bool = True) -> list[str]:
+def visible(text: str, lead: int = 0, trail: int = 0, complete: bool = True) -> list[str]:
     """The words of an excerpt that belong to the article: without the tails a feed appends, an
     "Update:" or "Originally published at" note before it, the word a cut may have halved, and
-    the `lead` and `trail` words its source repeats in other items. `whole=False`: `text` is the
+    the `lead` and `trail` words its source repeats in other items. `complete=False`: `text` is the
     beginning of a longer one, so it has no tail and no cut."""
-    if not whole:
+    if not complete:
         return words(_NOTE.sub("", text))[lead:]
     # tails are looked for in the last characters only: a search over a whole 200 kB body
     # would try every pattern at every position
@@ -107,10 +107,17 @@ def _tail_start(text: str) -> int | None:
 
 
 @lru_cache(maxsize=1024)
+def whole(text: str) -> tuple[str, ...]:
+    """visible(text), kept: a short text is read for what its source repeats, for its keys and
+    as each candidate compared in turn."""
+    return tuple(visible(text))
+
+
+@lru_cache(maxsize=1024)
 def head(text: str) -> tuple[str, ...]:
     """The visible words of the first HEAD_CHARS characters of a text, for a text longer than
     that (its tail is far away); read once for what its source repeats and for its keys."""
-    return tuple(visible(text[:HEAD_CHARS], whole=False))
+    return tuple(visible(text[:HEAD_CHARS], complete=False))
 
 
 @dataclass(frozen=True)
@@ -136,9 +143,9 @@ def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") 
     opening is the one it shares with a neighbour in sorted order."""
     # both ends read as visible() reads them; of a long text only the beginning (nothing reads
     # its ending: its opening stops first), so that a 200 kB body costs no more than an excerpt
-    ends = [visible(text) if len(text) <= HEAD_CHARS else [] for text in texts]
+    ends = [whole(text) if len(text) <= HEAD_CHARS else () for text in texts]
     heads = [
-        (head(text) if len(text) > HEAD_CHARS else tuple(end))[:_EDGE]
+        (head(text) if len(text) > HEAD_CHARS else end)[:_EDGE]
         for text, end in zip(texts, ends, strict=True)
     ]
     tails = [tuple(reversed(end[-_EDGE:])) for end in ends]

@@ -12,10 +12,9 @@ import zlib
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 from archfeed.dedup import titles
-from archfeed.dedup.boilerplate import HEAD_CHARS, head, visible
+from archfeed.dedup.boilerplate import HEAD_CHARS, head, whole
 from archfeed.models import Article
 
 # The opening rule: the shorter text, all of it, is how the longer one begins
@@ -24,7 +23,6 @@ OPENING_MIN_LETTERS = 60  # …holding at least this many letters (a Russian wor
 RETITLED_OPENING_WORDS = 20  # the same, when the titles share nothing: a copy retitled, not an
 RETITLED_OPENING_LETTERS = 100  # intro or a first sentence that several articles share
 OPENING_MAX_WORDS = 120  # a longer text is an article, not an excerpt: the Jaccard rules decide
-EXCERPT_CHARS = 4000  # no excerpt is longer, whatever its words (OPENING_MAX_WORDS × 30 and more)
 OPENING_COVER = 0.85  # share of the shorter text's words found in order (a typo, an emoji line)
 OPENING_SLACK = 12  # words the longer one may have before the shared start under one title…
 OPENING_PREFIX = 3  # …and under two that are not a source's headline (a heading: more is a
@@ -47,13 +45,8 @@ def opening(text: str, trail: int) -> tuple[str, ...]:
     enough to end there); the end of a long text is far away."""
     if len(text) > HEAD_CHARS:
         return head(text)
-    return _short_opening(text, trail)
-
-
-@lru_cache(maxsize=1024)
-def _short_opening(text: str, trail: int) -> tuple[str, ...]:
-    """Kept for the candidates compared one after another."""
-    return tuple(visible(text, 0, trail))
+    start = whole(text)
+    return start[: len(start) - trail] if trail < len(start) else ()
 
 
 def anchors(start: Sequence[str]) -> set[int]:
@@ -87,8 +80,8 @@ def same_opening(one: Article, two: Article) -> bool:
     """The excerpt rule: the shorter text, once what its source repeats is set aside, is the
     opening of the longer one, numbers and all, up to small edits; under unrelated titles (a
     copy retitled, or another article with the same intro) it must say more."""
-    if min(len(one.text), len(two.text)) > EXCERPT_CHARS:
-        return False  # two articles: not even worth reading their openings
+    if not (one.keys.excerpt or two.keys.excerpt) or not _close_in_time(one, two):
+        return False  # two articles (not worth reading their openings), or weeks apart
     a, b = _openings(one, two)
     if len(a) > len(b):
         a, b = b, a
@@ -98,8 +91,6 @@ def same_opening(one: Article, two: Article) -> bool:
     matcher = SequenceMatcher(None, a, window, autojunk=False)
     blocks = [m for m in matcher.get_matching_blocks() if m.size]
     matched = [word for m in blocks for word in a[m.a : m.a + m.size]]
-    if not _close_in_time(one, two):
-        return False
     if titles.related(one, two):
         least, letters = OPENING_MIN_WORDS, OPENING_MIN_LETTERS
     else:

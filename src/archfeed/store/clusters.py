@@ -24,7 +24,7 @@ MAX_ANCHOR_CANDIDATES = 10  # the newest few sharing one opening anchor ("in thi
 
 _COLUMNS = (
     "seq, source, title, text, lang, canonical_url, title_key, origin_url, lead, trail, "
-    "generic_title, private_url, published"
+    "generic_title, private_url, excerpt, published"
 )
 
 
@@ -71,9 +71,11 @@ def candidates(
 
 
 def _article(row: Sequence[Any]) -> Article:
-    source, title, text, lang, url, key, origin, lead, trail, generic, private, published = row
-    keys = DedupKeys(url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private))
-    return Article(source, title, text, lang, keys, datetime.fromisoformat(published))
+    source, title, text, lang, url, key, origin, lead, trail, generic, private, excerpt, when = row
+    keys = DedupKeys(
+        url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private), bool(excerpt)
+    )
+    return Article(source, title, text, lang, keys, datetime.fromisoformat(when))
 
 
 def write_bands(

@@ -188,12 +188,13 @@ def _language_in_the_newest_index_v7(db: sqlite_utils.Database) -> None:
 def _excerpt_crossposts_v8(db: sqlite_utils.Database) -> None:
     """v8: what the excerpt rules of cross-posts keep per entry (the link its text names as where
     it was first published, the words its source repeats at either end, whether its title is one
-    the source gives several items, whether its link is private), and `meta`, which records the
+    the source gives several items, whether its link is private, whether it is short enough for
+    the excerpt rule), and `meta`, which records the
     version of the rules the stored copies were found under, so that new rules re-examine them
     once (update.rematch)."""
     entries = db.table("entries")
     entries.add_column("origin_url", str)
-    for column in ("lead", "trail", "generic_title", "private_url"):
+    for column in ("lead", "trail", "generic_title", "private_url", "excerpt"):
         entries.add_column(column, int, not_null_default=0)
     entries.create_index(["origin_url"])
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")

@@ -42,14 +42,16 @@ def newest_seq(conn: sqlite3.Connection) -> int:
 
 # what an entry keeps of its DedupKeys beside its index rows (entry_bands); fixed names, joined
 # into the statements below
-KEY_COLUMNS = "canonical_url, title_key, origin_url, lead, trail, generic_title, private_url"
+KEY_COLUMNS = (
+    "canonical_url, title_key, origin_url, lead, trail, generic_title, private_url, excerpt"
+)
 _KEY_MARKS = ", ".join("?" * len(KEY_COLUMNS.split(", ")))
 _KEY_SETS = ", ".join(f"{column} = ?" for column in KEY_COLUMNS.split(", "))
 
 
 def key_columns(keys: DedupKeys) -> tuple[object, ...]:
     return (keys.canonical_url, keys.title_key, keys.origin_url, keys.lead, keys.trail,
-            int(keys.generic_title), int(keys.private))  # fmt: skip
+            int(keys.generic_title), int(keys.private), int(keys.excerpt))  # fmt: skip
 
 
 def rekey(conn: sqlite3.Connection, rows: Sequence[tuple[int, DedupKeys]]) -> None:
