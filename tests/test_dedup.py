@@ -251,3 +251,26 @@ def test_private_links() -> None:
         assert is_private(url), url
     for url in ("https://anna.example/p", "https://8.8.8.8/p", "https://habr.com/ru/articles/1/"):
         assert not is_private(url), url
+
+
+def test_what_follows_the_cut_is_the_feeds_and_a_note_ends_at_its_sentence() -> None:
+    from archfeed.dedup.boilerplate import visible
+
+    assert visible("One two three four… 💬 What would you add? Tell me below.") == [
+        "one", "two", "three",
+    ]  # fmt: skip
+    # a writer's own "…" followed by more of the article is no cut
+    text = "Wait… " + "the article goes on " * 20
+    assert visible(text)[:2] == ["wait", "the"]
+    assert visible("UPD: fixed in Node.js 22.9, link below. Сервис падал по OOM.") == [
+        "сервис", "падал", "по", "oom",
+    ]  # fmt: skip
+
+
+def test_a_count_only_one_title_has_must_mark_a_part() -> None:
+    text = _excerpt(SOFT, 200)
+    base = _copy("blog", "Soft deletes are breaking your database", text)
+    assert same_article(base, _copy("devto", "Soft deletes across 12 services broke our DB", text))
+    for title in ("Soft deletes, part 2", "Soft deletes #2", "Soft deletes (2/3)",
+                  "Soft deletes, part two", "Soft deletes 2.1"):  # fmt: skip
+        assert not same_article(base, _copy("devto", title, text)), title
