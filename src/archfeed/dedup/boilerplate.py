@@ -57,7 +57,7 @@ _NOTE = re.compile(
 )
 _WORD = re.compile(r"\w+")
 MAX_TAILS = 4  # tails that stack at the end of one excerpt
-_TAIL_REACH = 800  # characters: the longest tails above, stacked, with their punctuation
+_TAIL_REACH = 500  # characters: the longest tail above (WordPress's, with a long title), and more
 
 
 def words(text: str) -> list[str]:
