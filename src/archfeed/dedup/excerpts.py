@@ -31,6 +31,8 @@ OPENING_WINDOW = timedelta(days=30)  # the copies' publication dates, unless the
 ANCHOR_WORDS = 24  # the opening words whose shingles give the anchors
 ANCHORS = 4  # the smallest shingle hashes of those: a 12-word excerpt of a 24-word opening
 # shares one with p ≈ 0.93, an identical opening all four
+ARTICLE_ANCHORS = 2  # of those, an article's: a 12-word excerpt shares one with p ≈ 0.71, a
+# 24-word one all of them, at half the index rows in full-text feeds
 # anchors are indexed beside the 16 LSH bands in entry_bands, as "band" 16 (an excerpt's) or 17
 ANCHOR_BAND = 16
 
@@ -63,6 +65,8 @@ def anchor_rows(hashes: set[int], excerpt: bool) -> tuple[tuple[int, ...], tuple
     of the two to be an excerpt, so an article's anchors are filed apart from an excerpt's, and
     an article looks only for excerpts: two articles are never candidates by their openings
     alone (their bands find them), which keeps full-text feeds at the cost of one lookup."""
+    if not excerpt:  # an excerpt of 24 words or more has all of them: two is enough
+        hashes = set(sorted(hashes)[:ARTICLE_ANCHORS])
     own = ANCHOR_BAND if excerpt else ANCHOR_BAND + 1
     rows = tuple(sorted(value | own << 32 for value in hashes))
     probes = [value | ANCHOR_BAND << 32 for value in hashes]
