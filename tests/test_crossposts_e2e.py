@@ -282,7 +282,8 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
     assert len(cli.list_json()) == 5  # the old duplicates; reading never writes
     again = cli.fetch()
     assert again.returncode == 0, again.stderr
-    assert "1 of 5 stored entries are copies" in again.stderr
+    assert "finding cross-posts again" in again.stderr
+    assert "1 of 5 stored entries are copies of another" in again.stderr
     assert "blog: not modified" in again.stderr and "technews: not modified" in again.stderr
     listed = cli.list_json()
     assert len(listed) == 4

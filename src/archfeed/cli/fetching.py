@@ -46,12 +46,12 @@ def fetch(
     store = state.store(config)
     show_bar = not state.quiet and sys.stderr.isatty()
     with store.fetch_lock():
+        if update.needs_rematch(store) and store.newest_seq():
+            # once after an upgrade, about as long as the stored entries took to fetch
+            state.say("finding cross-posts again under this version's rules, from the stored texts")
         rematched = update.rematch(store)
         if rematched and rematched[0]:
-            state.say(
-                f"cross-posts found again under this version's rules, from the stored texts: "
-                f"{rematched[1]} of {rematched[0]} stored entries are copies"
-            )
+            state.say(f"{rematched[1]} of {rematched[0]} stored entries are copies of another")
         with render.progress(len(chosen), show_bar) as advance:
             reports = update.run(
                 config, store, chosen, force, on_report=lambda r: advance(r.source)

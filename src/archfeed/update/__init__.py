@@ -69,6 +69,11 @@ def reclassify(config: Config, store: Store) -> int:
     return done
 
 
+def needs_rematch(store: Store) -> bool:
+    """Were the stored copies found under other rules than this version's?"""
+    return store.matched_with() != dedup.RULES
+
+
 def rematch(store: Store) -> tuple[int, int] | None:
     """Find the copies of every stored entry again when they were found under other rules (an
     upgrade of archfeed), from the stored texts alone: nothing is downloaded. What a source
@@ -77,7 +82,7 @@ def rematch(store: Store) -> tuple[int, int] | None:
     not change."""
     from archfeed.parse.entries import origin_link
 
-    if store.matched_with() == dedup.RULES:
+    if not needs_rematch(store):
         return None
     stored = store.matching_inputs()
     by_source: dict[str, list[tuple[int, str | None, str, str, str, datetime]]] = {}
