@@ -100,10 +100,11 @@ def same_opening(one: Article, two: Article) -> bool:
     else:
         # a retitled copy's titles both speak of what it says; an intro that several articles
         # share ("Hi, I'm Anna, a backend engineer…") says nothing of their titles
+        # (a title made of the text's own first words, an untitled item's, speaks of nothing)
         said = {word[: titles.STEM] for word in matched}
-        named = (titles.stems(one.keys.title_key), titles.stems(two.keys.title_key))
-        if not all(stems & said for stems in named):
-            return False
+        for article in (one, two):
+            if not titles.stems(article.keys.title_key) & said or titles.derived(article):
+                return False
         least, letters = RETITLED_OPENING_WORDS, RETITLED_OPENING_LETTERS
     if len(matched) < max(least, OPENING_COVER * len(a)) or sum(map(len, matched)) < letters:
         return False

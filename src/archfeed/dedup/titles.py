@@ -35,6 +35,13 @@ _PART = re.compile(
     rf"|\b(?:{'|'.join(sorted(_ORDINALS))})\W+(?:{'|'.join(sorted(_SERIES))})\b",
     re.IGNORECASE,
 )
+# words of four letters or more that say nothing of what a title is about
+_FUNCTION = frozenset(
+    "this that with from your what when have into about will them they their which than then "
+    "there these those were been over just more most some also only very after before where "
+    "этот эта это эти если чтобы когда было были будет почему зачем тогда только через после "
+    "свой свои наши ваши".split()
+)
 STEM = 5  # letters compared of a title word: "миграция" and "миграции", "deletes" and "delete"
 _TEXT_CHARS = 3000  # what is read of a text for the numbers that explain a title
 
@@ -50,16 +57,26 @@ def same(one: Article, two: Article) -> bool:
 
 def related(one: Article, two: Article) -> bool:
     """Titles that could name one article: the same, sharing two words of substance (one when a
-    title has no more), or one of them a headline the source gives any item."""
+    title has no more), or one of them a headline the source gives any item. An untitled item's
+    title, its text's first words, is related to nothing but itself."""
     if one.keys.generic_title or two.keys.generic_title or same(one, two):
         return True
+    if derived(one) or derived(two):
+        return False
     a, b = stems(one.keys.title_key), stems(two.keys.title_key)
     shared = len(a & b)
     return shared >= 2 or (shared >= 1 and min(len(a), len(b)) <= 2)
 
 
 def stems(key: str) -> set[str]:
-    return {word[:STEM] for word in key.split() if len(word) >= 4}
+    return {word[:STEM] for word in key.split() if len(word) >= 4 and word not in _FUNCTION}
+
+
+def derived(article: Article) -> bool:
+    """A title made of the text's first words: what a feed item without a title is given."""
+    key = article.keys.title_key.split()
+    start = words(article.text[: len(article.title) + 200])
+    return len(key) >= 3 and key[:-1] == start[: len(key) - 1]
 
 
 def counted_apart(one: Article, two: Article) -> bool:
