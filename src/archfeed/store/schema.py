@@ -189,9 +189,8 @@ def _excerpt_crossposts_v8(db: sqlite_utils.Database) -> None:
     """v8: what the excerpt rules of cross-posts keep per entry (the link its text names as where
     it was first published, the words its source repeats at either end, whether its title is one
     the source gives several items, whether its link is private, whether it is short enough for
-    the excerpt rule), and `meta`, which records the
-    version of the rules the stored copies were found under, so that new rules re-examine them
-    once (update.rematch)."""
+    the excerpt rule), and `meta`, which records the version of the rules the stored copies were
+    found under, so that new rules re-examine them once (update.rematch)."""
     entries = db.table("entries")
     entries.add_column("origin_url", str)
     for column in ("lead", "trail", "generic_title", "private_url", "excerpt"):
