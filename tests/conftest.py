@@ -1,20 +1,32 @@
-"""Shared helpers for the end-to-end tests: run the real CLI in a subprocess, in a sandbox.
+"""Shared helpers for the end-to-end tests: the real command line, in a sandbox.
 
-Every run gets HOME and the XDG directories pointed into tmp_path, a clean environment (no
-ARCHFEED_*, FORCE_COLOR or NO_COLOR leaking in from the developer's shell) and explicit --config
-and --db paths, so nothing ever touches the real home directory.
+`Cli.run` runs a command line in this process, through archfeed.cli.run() with an Environment
+the test builds (streams, variables, terminal or not, a clock): what a user sees, at a fraction
+of a process's cost. `Cli.spawn` and `Cli.command` start the installed entry point instead, for
+what belongs to a process: signals, kill -9, locks between two runs, pipes, exit at a closed
+stdout. Every run gets HOME and the XDG directories pointed into tmp_path, a clean environment
+(no ARCHFEED_*, FORCE_COLOR or NO_COLOR leaking in from the developer's shell) and explicit
+--config and --db paths, so nothing ever touches the real home directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from archfeed.cli import run as run_in_process
+from archfeed.cli.environment import Environment
 
 import pytest
 
@@ -80,6 +92,7 @@ class Cli:
     db: Path
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 -- a field default
 
     def write_config(
         self, sources: list[tuple[str, str]], settings: str = "", extra: str = ""
@@ -109,7 +122,34 @@ class Cli:
             *args,
         ]
 
-    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        stdin: bytes = b"",
+        terminal: bool = False,
+        env: Mapping[str, str] | None = None,
+        stdout: io.StringIO | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """`archfeed --config CONFIG --db DB ARGS...` in this process: stdout and stderr
+        captured, stdin given, stdout a terminal or not, the variables `env` added to the
+        sandbox's. A traceback (a bug, or --debug) is written to stderr, as Python would."""
+        out, err = stdout or io.StringIO(), io.StringIO()
+        environ = {**self.env, **(env or {})}
+        world = Environment(
+            stdin=io.BytesIO(stdin), stdout=out, stderr=err, environ=environ,
+            stdout_is_terminal=terminal, clock=self.clock,
+        )  # fmt: skip
+        with _environ(environ), contextlib.chdir(cwd or self.root):
+            try:
+                code = run_in_process(self.command(*args)[3:], world)
+            except Exception:
+                traceback.print_exc(file=err)
+                code = 1
+        return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+    def spawn(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """The same, through the installed entry point in a process of its own."""
         return subprocess.run(
             self.command(*args),
             capture_output=True,
@@ -143,6 +183,20 @@ class Cli:
 
     def count(self) -> int:
         return int(self.rows()[0][0])
+
+
+@contextlib.contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ as the sandbox has it, for the libraries that read it themselves (click's
+    envvar options, platformdirs), as click's CliRunner does."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def make_cli(root: Path) -> Cli:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -117,18 +118,39 @@ def test_a_failed_write_keeps_the_mark(fetched: Cli, target: str) -> None:
     assert fetched.run("digest").stdout.startswith('archfeed digest "default": 9 new')
 
 
-def test_entries_stored_while_a_digest_is_written_wait_for_the_next(fetched: Cli) -> None:
-    from archfeed.store import Store
+class _FetchBeside(io.StringIO):
+    """A digest's stdout while a fetch beside it stores one more entry, as the first line is
+    written: after the digest chose its entries, before it moves its mark."""
 
-    store = Store(fetched.db)
-    snapshot = store.newest_seq()  # what `digest` does first…
-    store.conn.execute(
-        "UPDATE entries SET seq = seq + 1000 WHERE seq = ?", (snapshot,)
-    )  # …a late one
-    store.advance_digest("default", snapshot - 1, datetime.now(UTC))
-    store.close()
+    def __init__(self, db: Path) -> None:
+        super().__init__()
+        self.db = db
+        self.stored = False
+
+    def write(self, text: str) -> int:
+        if not self.stored:
+            self.stored = True
+            with sqlite3.connect(self.db) as conn:
+                conn.execute(
+                    "INSERT INTO entries (id, source, key, title, text, published, first_seen, "
+                    "updated, content_hash) VALUES ('00112233445566ff', 'hub', 'late', "
+                    "'Stored while the digest was written', 'text', '2026-01-01T00:00:00Z', "
+                    "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'h')"
+                )
+        return super().write(text)
+
+
+def test_entries_stored_while_a_digest_is_written_wait_for_the_next(fetched: Cli) -> None:
+    beside = _FetchBeside(fetched.db)
+    first = fetched.run("digest", "--format", "json", stdout=beside)
+    assert first.returncode == 0, first.stderr
+    assert beside.stored, "the digest wrote nothing: this test checks nothing"
+    assert "Stored while" not in first.stdout
     late = json.loads(fetched.run("digest", "--format", "json").stdout)
     assert late["count"] == 1
+    assert [e["title"] for g in late["groups"] for e in g["entries"]] == [
+        "Stored while the digest was written"
+    ]
 
 
 def test_text_reads_well_as_a_mail_body(fetched: Cli) -> None:

@@ -218,7 +218,7 @@ def test_write_is_opml_2_in_config_order_and_reads_back() -> None:
 
 
 def test_write_of_nothing_is_still_a_document() -> None:
-    root = ET.fromstring(opml.write([], "empty").encode())
+    root = ET.fromstring(opml.write([], "empty", datetime(2026, 1, 31, tzinfo=UTC)).encode())
     assert root.findall("body/outline") == []
 
 

@@ -24,14 +24,13 @@ def marks(path: Path) -> dict[str, int]:
 
 
 def test_a_failed_write_in_a_batch_loses_only_itself(tmp_path: Path) -> None:
-    store = Store(tmp_path / "a.db")
-    with pytest.raises(RuntimeError), store.batched():
-        store.advance_digest("first", 1, NOW)
-        with store._transaction() as conn:
-            conn.execute("INSERT INTO digests (name, mark, sent) VALUES ('broken', 2, 'x')")
-            raise RuntimeError("a source's write failed half-way")
-    assert marks(tmp_path / "a.db") == {"first": 1}
-    store.close()
+    with Store(tmp_path / "a.db") as store:
+        with pytest.raises(RuntimeError), store.batched():
+            store.advance_digest("first", 1, NOW)
+            with store._transaction() as conn:
+                conn.execute("INSERT INTO digests (name, mark, sent) VALUES ('broken', 2, 'x')")
+                raise RuntimeError("a source's write failed half-way")
+        assert marks(tmp_path / "a.db") == {"first": 1}
 
 
 def test_a_batch_commits_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,13 +54,12 @@ def test_a_v5_database_keeps_its_search_and_indexes_new_entries(
     the upgrade is still found, and so is what a fetch stores after it."""
     current = store_package.SCHEMA_VERSION
     monkeypatch.setattr(store_package, "SCHEMA_VERSION", 5)
-    old = Store(cli.db)
-    old.conn.execute(
-        "INSERT INTO entries (id, source, key, title, text, published, first_seen, updated, "
-        "content_hash) VALUES ('0123456789abcdef', 'old', 'k', 'Zanzibar notes', 'quokka', "
-        "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'h')"
-    )
-    old.close()
+    with Store(cli.db) as old:
+        old.conn.execute(
+            "INSERT INTO entries (id, source, key, title, text, published, first_seen, updated, "
+            "content_hash) VALUES ('0123456789abcdef', 'old', 'k', 'Zanzibar notes', 'quokka', "
+            "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'h')"
+        )
     cli.write_config([("blog", str(FIXTURES / "rss2.xml"))])
     assert cli.fetch().returncode == 0
     assert cli.rows("PRAGMA user_version") == [(current,)]

@@ -216,6 +216,16 @@ class EntryDetail:
 
 
 @dataclass(frozen=True)
+class Screen:
+    """What a table is drawn for: a terminal or not, its colours (rich's names: "standard",
+    "256", "truecolor"; None: none) and how wide (None: ask the terminal)."""
+
+    terminal: bool = False
+    colours: str | None = None
+    width: int | None = None
+
+
+@dataclass(frozen=True)
 class Filter:
     sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()

@@ -181,14 +181,14 @@ def additions(existing: Iterable[Source], imported: Iterable[Source]) -> tuple[S
     return tuple(new)
 
 
-def write(sources: Iterable[Source], title: str, now: datetime | None = None) -> str:
+def write(sources: Iterable[Source], title: str, now: datetime) -> str:
     """An OPML 2.0 document of `sources` in their order; topics go into `category`."""
     import xml.etree.ElementTree as ET
 
     root = ET.Element("opml", {"version": "2.0", "xmlns:archfeed": NS})
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = _xml_safe(title)
-    created = format_datetime((now or datetime.now(UTC)).astimezone(UTC), usegmt=True)
+    created = format_datetime(now.astimezone(UTC), usegmt=True)
     ET.SubElement(head, "dateCreated").text = created
     ET.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")

@@ -1,24 +1,30 @@
-"""The Typer application, its global options and what every command shares.
+"""The Typer application, its global options and what the commands share.
 
 Owns: the `app` object, the global options (and their environment variables), the per-run State
-(config, database, verbosity), the filter options of DESIGN §2 and the choice of output format.
-Never prints errors: cli/__init__.py does.
+(the Environment, config, database, verbosity), the options several commands take, declared
+once here (the filters of docs/design.md "Filters", `--format`), and the choice of an output
+format among a command's writers. Never prints errors: cli/__init__.py does.
 """
 
 from __future__ import annotations
 
-import sys
+import functools
+import inspect
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from archfeed import __version__
+from archfeed.cli.environment import Environment
 from archfeed.errors import UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from archfeed.models import Config, Filter
     from archfeed.store import Store
 
@@ -35,6 +41,10 @@ app = typer.Typer(
 
 @dataclass
 class State:
+    """One run: its Environment, made by cli.run(), and the global options, filled in by the
+    app's callback."""
+
+    env: Environment
     config_path: Path | None = None  # None: discover
     db_path: Path | None = None
     quiet: bool = False
@@ -50,67 +60,39 @@ class State:
             return Config(path=None)
         return load(path)
 
-    def store(self, config: Config) -> Store:
-        """The database, its stored classification brought in line with the config first."""
+    @contextmanager
+    def store(self, config: Config) -> Iterator[Store]:
+        """The database, open for the block and closed after it, whatever happens."""
         from archfeed.config import default_db_path
         from archfeed.store import Store
+
+        with Store(self.db_path or config.settings.db or default_db_path()) as store:
+            yield store
+
+    def classify_again(self, config: Config, store: Store) -> None:
+        """The step before a command reads or adds classified entries: the stored entries of
+        every source whose topics or language the config changed get classified again (one small
+        query when nothing changed)."""
         from archfeed.update import reclassify
 
-        store = Store(self.db_path or config.settings.db or default_db_path())
         if config.sources:
             changed = reclassify(config, store)
             if changed:
                 self.say(f"classified {changed} stored entries again after a config change")
-        return store
 
     def say(self, message: str) -> None:
         """A progress or summary line on stderr, unless --quiet."""
         if not self.quiet:
-            print(message, file=sys.stderr)
+            self.env.say(message)
+
+    def out(self, text: str) -> None:
+        """Data, on stdout."""
+        self.env.stdout.write(text)
 
 
-DEBUG = State()  # what main() knows of --debug, which it reads outside any Typer context
-
-
-class OutputError(Exception):
-    """stdout failed: its reader went away (`closed`), or its disk is full. Deliberately not an
-    OSError: typer turns an EPIPE OSError into a silent exit 1 before main() can see it."""
-
-    def __init__(self, closed: bool, reason: str) -> None:
-        super().__init__(reason)
-        self.closed = closed
-        self.reason = reason
-
-
-class GuardedOutput:
-    """sys.stdout, with its write failures raised as OutputError."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self.stream.write(text)
-        except OSError as exc:
-            raise _output_error(exc) from None
-
-    def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except OSError as exc:
-            raise _output_error(exc) from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
-
-def _output_error(exc: OSError) -> OutputError:
-    return OutputError(isinstance(exc, BrokenPipeError), exc.strerror or str(exc))
-
-
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        print(f"archfeed {__version__}")
+        state_of(ctx).env.stdout.write(f"archfeed {__version__}\n")
         raise typer.Exit()
 
 
@@ -150,48 +132,77 @@ def _global(
         ),
     ] = False,
 ) -> None:
-    DEBUG.debug = debug
-    ctx.obj = State(config_path=config, db_path=db, quiet=quiet, verbose=verbose and not quiet)
+    state = state_of(ctx)
+    state.config_path, state.db_path = config, db
+    state.quiet, state.verbose, state.debug = quiet, verbose and not quiet, debug
 
 
 def state_of(ctx: typer.Context) -> State:
-    state = ctx.obj
-    assert isinstance(state, State)
+    state = ctx.find_root().obj
+    assert isinstance(state, State), "cli.run() makes the State"
     return state
 
 
-# -- FILTERS of DESIGN §2, shared by list, topics, langs (and digest) ------------------------------
+# -- the filters, shared by list, digest, topics and langs ----------------------------------------
 
-SourceOption = Annotated[
-    list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable)")
-]
-TopicOption = Annotated[
-    list[str] | None,
-    typer.Option("--topic", "-t", help="Only this topic (repeatable: any of them)"),
-]
-LangOption = Annotated[
-    list[str] | None,
-    typer.Option("--lang", "-l", help="Only this language, e.g. en (repeatable: any of them)"),
-]
-SinceOption = Annotated[
-    str | None,
-    typer.Option(help="From this ISO date/time, or a duration back: 90m, 36h, 7d, 2w"),
-]
-UntilOption = Annotated[
-    str | None, typer.Option(help="Before this ISO date/time, or a duration back")
-]
-SearchOption = Annotated[str | None, typer.Option(help="Full-text search over title and text")]
-FORMAT_HELP = "table, plain, json or jsonl [default: table on a terminal, else plain]"
+_FILTERS = {
+    "source": Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable)")
+    ],
+    "topic": Annotated[
+        list[str] | None,
+        typer.Option("--topic", "-t", help="Only this topic (repeatable: any of them)"),
+    ],
+    "lang": Annotated[
+        list[str] | None,
+        typer.Option("--lang", "-l", help="Only this language, e.g. en (repeatable: any of them)"),
+    ],
+    "since": Annotated[
+        str | None,
+        typer.Option(help="From this ISO date/time, or a duration back: 90m, 36h, 7d, 2w"),
+    ],
+    "until": Annotated[
+        str | None, typer.Option(help="Before this ISO date/time, or a duration back")
+    ],
+    "search": Annotated[str | None, typer.Option(help="Full-text search over title and text")],
+}
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def filter_options(command: Command) -> Command:
+    """Give `command` the filter options: it takes them as one Filter, its parameter `where`,
+    built once the options are parsed (so a bad --since is a usage error of that command)."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "where"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in _FILTERS.items()
+    ]
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own[1:]]
+
+    @functools.wraps(command)
+    def with_filters(ctx: typer.Context, **options: Any) -> None:
+        given = {name: options.pop(name) for name in _FILTERS}
+        command(ctx, where=make_filter(state_of(ctx).env.now(), **given), **options)
+
+    parameters = [own[0], *added, *keyword]
+    with_filters.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters
+    )
+    # what typer resolves the annotations with: these objects, not the command's strings
+    with_filters.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_filters  # type: ignore[return-value]
 
 
 def make_filter(
-    source: list[str] | None,
-    topic: list[str] | None,
-    lang: list[str] | None,
-    since: str | None,
-    until: str | None,
-    search: str | None,
-    limit: int | None = None,
+    now: datetime,
+    source: list[str] | None = None,
+    topic: list[str] | None = None,
+    lang: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    search: str | None = None,
 ) -> Filter:
     from archfeed.models import Filter
     from archfeed.text import slugify
@@ -200,30 +211,41 @@ def make_filter(
         sources=tuple(source or ()),
         topics=tuple(slugify(t) for t in topic or ()),
         langs=tuple(code.strip().lower() for code in lang or ()),
-        since=_when(since, "--since"),
-        until=_when(until, "--until"),
+        since=_when(since, "--since", now),
+        until=_when(until, "--until", now),
         search=search,
-        limit=limit or None,
     )
 
 
-def choose_format(fmt: str | None, allowed: tuple[str, ...]) -> str:
-    if fmt is None:
-        return "table" if sys.stdout.isatty() else "plain"
-    if fmt not in allowed:
-        raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(allowed)}")
-    return fmt
-
-
-def _when(value: str | None, option: str) -> datetime | None:
+def _when(value: str | None, option: str, now: datetime) -> datetime | None:
     from archfeed.text import parse_when
 
     if value is None:
         return None
-    when = parse_when(value, datetime.now(UTC))
+    when = parse_when(value, now)
     if when is None:
         raise UsageError(
             f"{option} {value!r} is neither a date nor a duration",
             hint="use an ISO date like 2026-01-31 or 2026-01-31T08:00, or 90m, 36h, 7d, 2w",
         )
     return when
+
+
+# -- output formats --------------------------------------------------------------------------------
+
+
+def format_option(formats: Collection[str], default: str | None = None) -> Any:
+    """The `--format` option of a command that writes in `formats`, for its Annotated type;
+    without a default, a table on a terminal and plain text in a pipe."""
+    where = f"[default: {default}]" if default else "[default: table on a terminal, else plain]"
+    return typer.Option("--format", "-f", help=f"{', '.join(formats)} {where}")
+
+
+def choose_format(fmt: str | None, formats: Collection[str], env: Environment) -> str:
+    """The format asked for, which must be one of `formats`; unset: a table on a terminal,
+    else plain text."""
+    if fmt is None:
+        return "table" if env.stdout_is_terminal else "plain"
+    if fmt not in formats:
+        raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(formats)}")
+    return fmt

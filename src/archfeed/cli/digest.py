@@ -8,43 +8,27 @@ for the next one. Never renders or queries by itself.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from archfeed.cli.app import (
-    LangOption,
-    OutputError,
-    SearchOption,
-    SinceOption,
-    SourceOption,
-    TopicOption,
-    UntilOption,
-    app,
-    make_filter,
-    state_of,
-)
-from archfeed.errors import ArchfeedError, UsageError
+from archfeed.cli.app import app, choose_format, filter_options, format_option, state_of
+from archfeed.cli.environment import OutputError
+from archfeed.errors import ArchfeedError
+from archfeed.models import Filter
+from archfeed.render.digest import FORMATS
 
 
 @app.command()
+@filter_options
 def digest(
     ctx: typer.Context,
+    where: Filter,
     name: Annotated[
         str, typer.Option("--name", "-n", help="Which digest: each name keeps its own mark")
     ] = "default",
-    source: SourceOption = None,
-    topic: TopicOption = None,
-    lang: LangOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    search: SearchOption = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text, markdown, html or json")
-    ] = "text",
+    fmt: Annotated[str | None, format_option(FORMATS, default="text")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print it, but do not move the mark")
     ] = False,
@@ -53,34 +37,26 @@ def digest(
     all (and exit 0) when nothing is new, so cron sends no mail."""
     from archfeed.render import digest as render
 
-    if fmt not in render.FORMATS:
-        raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(render.FORMATS)}")
     state = state_of(ctx)
+    chosen = choose_format(fmt or "text", FORMATS, state.env)
     config = state.config(required=False)
-    store = state.store(config)
-    mark, snapshot = store.digest_mark(name), store.newest_seq()
-    where = replace(
-        make_filter(source, topic, lang, since, until, search), after_seq=mark, upto_seq=snapshot
-    )
-    chars = config.settings.excerpt
-    entries = store.entries(where, text_chars=chars + 1)
-    now = datetime.now(UTC)
-    if entries:
-        order = [rule.name for rule in config.topics]
-        order += [topic for source in config.sources for topic in source.topics]
-        groups = render.group(entries, order)
-        _write(render.render(groups, fmt, name, now, chars))
-    if not dry_run and snapshot > mark:
-        store.advance_digest(name, snapshot, now)
-    store.close()
-
-
-def _write(text: str) -> None:
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except OutputError as exc:  # a closed pipe, a full disk: the mark must stay where it was
-        raise ArchfeedError(
-            f"could not write the digest: {exc.reason}",
-            hint="its mark was not moved: the next run sends the same articles",
-        ) from None
+    with state.store(config) as store:
+        state.classify_again(config, store)
+        mark, snapshot = store.digest_mark(name), store.newest_seq()
+        chars = config.settings.excerpt
+        entries = store.entries(replace(where, after_seq=mark, upto_seq=snapshot), chars + 1)
+        now = state.env.now()
+        if entries:
+            order = [rule.name for rule in config.topics]
+            order += [topic for source in config.sources for topic in source.topics]
+            text = render.render(render.group(entries, order), chosen, name, now, chars)
+            try:
+                state.out(text)
+                state.env.stdout.flush()
+            except OutputError as exc:  # a closed pipe, a full disk: the mark must stay put
+                raise ArchfeedError(
+                    f"could not write the digest: {exc.reason}",
+                    hint="its mark was not moved: the next run sends the same articles",
+                ) from None
+        if not dry_run and snapshot > mark:
+            store.advance_digest(name, snapshot, now)

@@ -1,20 +1,22 @@
 """The commands that write entries: `fetch`, and `prune`.
 
-Owns: turning options into a fetch run, the progress bar, the per-source report and its exit code.
-Never fetches or stores anything itself: update.py does.
+Owns: turning options into a fetch run, its steps in order (classify again after a config
+change, find cross-posts again after an upgrade, fetch), the progress bar, the per-source report
+and its exit code. Never fetches or stores anything itself: update does.
 """
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import app, state_of
+from archfeed.cli.app import State, app, state_of
 from archfeed.errors import ExitCode, UsageError
 from archfeed.text import iso
+
+if TYPE_CHECKING:
+    from archfeed.store import Store
 
 
 @app.command()
@@ -43,25 +45,34 @@ def fetch(
     if not chosen:
         state.say("no enabled sources to fetch; add [[source]] tables to the config")
         return
-    store = state.store(config)
-    show_bar = not state.quiet and sys.stderr.isatty()
-    with store.fetch_lock():
-        if update.needs_rematch(store) and store.newest_seq():
-            # once after an upgrade, about as long as the stored entries took to fetch
-            state.say("finding cross-posts again under this version's rules, from the stored texts")
-        rematched = update.rematch(store)
-        if rematched and rematched[0]:
-            state.say(f"{rematched[1]} of {rematched[0]} stored entries are copies of another")
-        with render.progress(len(chosen), show_bar) as advance:
+    env = state.env
+    bar = env.stderr if env.stderr_is_terminal and not state.quiet else None
+    with state.store(config) as store, store.fetch_lock():
+        state.classify_again(config, store)
+        _match_again(state, store)
+        with render.progress(len(chosen), bar) as advance:
             reports = update.run(
-                config, store, chosen, force, on_report=lambda r: advance(r.source)
+                config, store, chosen, env.now, force, on_report=lambda r: advance(r.source)
             )
-    store.close()
     for report in reports:
         state.say(render.report_line(report, state.verbose))
     state.say(render.total_line(reports))
     if any(report.failed for report in reports):
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _match_again(state: State, store: Store) -> None:
+    """Once after an upgrade whose cross-post rules differ: about as long as the stored entries
+    took to fetch, so it says so first."""
+    from archfeed import update
+
+    if not update.needs_rematch(store):
+        return
+    if store.newest_seq():
+        state.say("finding cross-posts again under this version's rules, from the stored texts")
+    examined, copies = update.rematch(store)
+    if examined:
+        state.say(f"{copies} of {examined} stored entries are copies of another")
 
 
 @app.command()
@@ -82,10 +93,9 @@ def prune(
             f"--older-than {older_than!r} is not a duration", hint="e.g. 90d, 12w, 36h"
         )
     state = state_of(ctx)
-    store = state.store(state.config(required=False))
-    cutoff = datetime.now(UTC) - delta
-    with store.fetch_lock():
-        count = store.prune(cutoff, dry_run)
-    store.close()
+    now = state.env.now()
+    cutoff = now - delta
+    with state.store(state.config(required=False)) as store, store.fetch_lock():
+        count = store.prune(cutoff, now, dry_run)
     verb = "would delete" if dry_run else "deleted"
     state.say(f"{verb} {count} entries first seen before {iso(cutoff)}")

@@ -8,10 +8,9 @@ config as OPML. Never parses or writes OPML or TOML text itself: archfeed.opml d
 from __future__ import annotations
 
 import os
-import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -44,7 +43,7 @@ def import_(
     state = state_of(ctx)
     config = state.config(required=write)
     origin = "standard input" if str(file) == "-" else str(file)
-    imported = opml.read(_read_input(file), origin)
+    imported = opml.read(_read_input(file, state.env.stdin), origin)
     for warning in imported.warnings:
         state.say(f"warning: {warning}")
     new = opml.additions(config.sources, imported.sources)
@@ -55,14 +54,14 @@ def import_(
         return
     blocks = opml.toml_blocks(new)
     if not write:
-        print(blocks, end="")
+        state.out(blocks)
         state.say(
             f"{len(new)} new source(s) from {origin} ({known} already in the config); "
             "add them with --write"
         )
         return
     assert config.path is not None  # required=True: a missing config raised already
-    _append(config.path, origin, blocks)
+    _append(config.path, origin, blocks, state.env.now())
     state.say(f"added {len(new)} source(s) to {config.path} ({known} already there)")
 
 
@@ -80,12 +79,12 @@ def export(ctx: typer.Context) -> None:
             "a file:// URL means nothing to another feed reader"
         )
     name = config.path.name if config.path else "feeds.toml"
-    print(opml.write(remote, title=f"archfeed sources ({name})"))
+    state.out(opml.write(remote, f"archfeed sources ({name})", state.env.now()) + "\n")
 
 
-def _read_input(file: Path) -> bytes:
+def _read_input(file: Path, stdin: IO[bytes]) -> bytes:
     if str(file) == "-":
-        return sys.stdin.buffer.read()
+        return stdin.read()
     try:
         return file.read_bytes()
     except FileNotFoundError:
@@ -94,7 +93,7 @@ def _read_input(file: Path) -> bytes:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _append(path: Path, origin: str, blocks: str) -> None:
+def _append(path: Path, origin: str, blocks: str, now: datetime) -> None:
     """Append `blocks` to the config at `path`: written to a temporary file beside it, checked to
     load, then moved over it, so the config is never half-written or left invalid."""
     import tempfile
@@ -108,7 +107,7 @@ def _append(path: Path, origin: str, blocks: str) -> None:
         mode = target.stat().st_mode & 0o7777
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    today = now.strftime("%Y-%m-%d")
     added = f"\n# imported from {clean(origin)} on {today}\n{blocks}"
     try:
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", text=False)

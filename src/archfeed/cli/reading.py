@@ -1,52 +1,41 @@
 """Commands that read the database: `list`, `show`, `sources`, `topics` and `langs`.
 
 Owns: turning their options into a Filter and a format, and handing the results to render.
-Never writes entries (it may bring their classification in line with an edited config first).
+Never writes entries; the one write it may ask for, classifying stored entries again after the
+config changed, is a named step (State.classify_again) of the commands that show classifications.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from archfeed.cli.app import (
-    FORMAT_HELP,
-    LangOption,
-    SearchOption,
-    SinceOption,
-    SourceOption,
-    TopicOption,
-    UntilOption,
-    app,
-    choose_format,
-    make_filter,
-    state_of,
-)
+from archfeed.cli.app import State, app, choose_format, filter_options, format_option, state_of
+from archfeed.models import Filter, Screen
+from archfeed.render import FORMATS as ENTRY_FORMATS
+from archfeed.render.detail import FORMATS as DETAIL_FORMATS
 
-# the --format of show, sources, topics and langs
-DetailFormatOption = Annotated[
-    str | None,
-    typer.Option(
-        "--format", "-f", help="table, plain or json [default: table on a terminal, else plain]"
-    ),
-]
+ListFormat = Annotated[str | None, format_option(ENTRY_FORMATS)]
+DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 MIN_ID_PREFIX = 6
 
 
+def screen(state: State) -> Screen:
+    """What this run's stdout is, for the renderers."""
+    env = state.env
+    colours = env.colours
+    return Screen(env.stdout_is_terminal or colours is not None, colours, env.width)
+
+
 @app.command("list")
+@filter_options
 def list_(
     ctx: typer.Context,
-    source: SourceOption = None,
-    topic: TopicOption = None,
-    lang: LangOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    search: SearchOption = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
+    where: Filter,
+    fmt: ListFormat = None,
     excerpt: Annotated[
         int | None,
         typer.Option(min=0, help="Excerpt length in characters [default: [settings].excerpt, 150]"),
@@ -65,20 +54,18 @@ def list_(
 
     state = state_of(ctx)
     config = state.config(required=False)
-    chosen = choose_format(fmt, render.FORMATS)
+    chosen = choose_format(fmt, ENTRY_FORMATS, state.env)
     if limit is None:
         limit = TABLE_LIMIT if chosen == "table" else 0
-    where = replace(
-        make_filter(source, topic, lang, since, until, search, limit), all_copies=all_copies
-    )
+    where = replace(where, limit=limit or None, all_copies=all_copies)
     chars = config.settings.excerpt if excerpt is None else excerpt
-    store = state.store(config)
-    entries = store.entries(where, text_chars=chars + 1)
-    store.close()
+    with state.store(config) as store:
+        state.classify_again(config, store)
+        entries = store.entries(where, text_chars=chars + 1)
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
-    render.write_entries(entries, chosen, chars, sys.stdout)
+    render.write_entries(entries, chosen, chars, state.env.stdout, screen(state))
 
 
 @app.command()
@@ -87,7 +74,7 @@ def show(
     entry_id: Annotated[
         str, typer.Argument(metavar="ID", help="An entry's id, or 6+ of its first characters")
     ],
-    fmt: DetailFormatOption = None,
+    fmt: DetailFormat = None,
 ) -> None:
     """One entry in full: every field, its whole text, where else it appeared."""
     from archfeed.errors import ArchfeedError, UsageError
@@ -100,10 +87,11 @@ def show(
             hint=f"give at least {MIN_ID_PREFIX} characters of an id that list shows",
         )
     state = state_of(ctx)
-    chosen = choose_format(fmt, detail.FORMATS)
-    store = state.store(state.config(required=False))
-    found = store.detail(prefix)
-    store.close()
+    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    config = state.config(required=False)
+    with state.store(config) as store:
+        state.classify_again(config, store)
+        found = store.detail(prefix)
     if not found:
         raise ArchfeedError(f"no entry with an id starting '{prefix}'",
                             hint="'archfeed list --format json' shows the ids")  # fmt: skip
@@ -111,56 +99,44 @@ def show(
         ids = f"{found[0].entry.id}, {found[1].entry.id}…"
         raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",
                          hint="give more characters of the id")  # fmt: skip
-    detail.write_detail(found[0], chosen, sys.stdout)
+    detail.write_detail(found[0], chosen, state.env.stdout, screen(state))
 
 
 @app.command()
-def sources(
-    ctx: typer.Context,
-    fmt: DetailFormatOption = None,
-) -> None:
+def sources(ctx: typer.Context, fmt: DetailFormat = None) -> None:
     """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
     and whether it moved or is gone."""
     from archfeed.render import detail
 
     state = state_of(ctx)
     config = state.config()
-    chosen = choose_format(fmt, detail.FORMATS)
-    store = state.store(config)
-    health = store.health()
-    store.close()
+    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    with state.store(config) as store:
+        health = store.health()
     rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
-    detail.write_sources(rows, chosen, sys.stdout)
+    detail.write_sources(rows, chosen, state.env.stdout, screen(state))
 
 
-def _count_command(name: str, by: str, summary: str) -> None:
-    """`topics` and `langs`: the same options and steps, counting by another column."""
-
-    def count(
-        ctx: typer.Context,
-        source: SourceOption = None,
-        topic: TopicOption = None,
-        lang: LangOption = None,
-        since: SinceOption = None,
-        until: UntilOption = None,
-        search: SearchOption = None,
-        fmt: DetailFormatOption = None,
-    ) -> None:
-        from archfeed.render import detail
-
-        state = state_of(ctx)
-        config = state.config(required=False)
-        chosen = choose_format(fmt, detail.FORMATS)
-        store = state.store(config)
-        rows = store.counts(by, make_filter(source, topic, lang, since, until, search))
-        store.close()
-        detail.write_counts(rows, by, chosen, sys.stdout)
-
-    count.__doc__ = summary
-    app.command(name)(count)
+@app.command()
+@filter_options
+def topics(ctx: typer.Context, where: Filter, fmt: DetailFormat = None) -> None:
+    """Articles per topic (one counts once for each of its topics), most first."""
+    _counts(state_of(ctx), "topic", where, fmt)
 
 
-_count_command(
-    "topics", "topic", "Articles per topic (one counts once for each of its topics), most first."
-)
-_count_command("langs", "lang", "Articles per language, most first.")
+@app.command()
+@filter_options
+def langs(ctx: typer.Context, where: Filter, fmt: DetailFormat = None) -> None:
+    """Articles per language, most first."""
+    _counts(state_of(ctx), "lang", where, fmt)
+
+
+def _counts(state: State, by: str, where: Filter, fmt: str | None) -> None:
+    from archfeed.render import detail
+
+    config = state.config(required=False)
+    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    with state.store(config) as store:
+        state.classify_again(config, store)
+        rows = store.counts(by, where)
+    detail.write_counts(rows, by, chosen, state.env.stdout, screen(state))

@@ -39,7 +39,7 @@ def check(ctx: typer.Context) -> None:
     for source in config.sources:
         flags = "" if source.enabled else "\t(disabled)"
         topics = ",".join(source.topics) or "-"
-        print(f"{source.name}\t{source.url}\t{source.lang or '-'}\t{topics}{flags}")
+        state_of(ctx).out(f"{source.name}\t{source.url}\t{source.lang or '-'}\t{topics}{flags}\n")
     state_of(ctx).say(
         f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules"
     )

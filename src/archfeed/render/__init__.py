@@ -8,16 +8,14 @@ markup, so `[bold]` in a title prints literally. Never reads the database or the
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from archfeed.models import SourceReport, StoredEntry
+from archfeed.models import Screen, SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
 
-FORMATS = ("table", "plain", "json", "jsonl", "csv", "markdown")
 ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang", "topics",
               "excerpt", "author", "also_at")  # fmt: skip
 
@@ -40,27 +38,29 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
 
 
 def write_entries(
-    entries: Sequence[StoredEntry],
-    fmt: str,
-    excerpt_chars: int,
-    out: IO[str],
-    width: int | None = None,
+    entries: Sequence[StoredEntry], fmt: str, excerpt_chars: int, out: IO[str], screen: Screen
 ) -> None:
-    if fmt == "json":
-        write_json([entry_object(e, excerpt_chars) for e in entries], out)
-    elif fmt == "jsonl":
-        for entry in entries:
-            out.write(json.dumps(entry_object(entry, excerpt_chars), ensure_ascii=False) + "\n")
-    elif fmt == "plain":
-        for entry in entries:
-            fields = (iso(entry.published), entry.source, entry.lang, entry.title, entry.url or "")
-            out.write("\t".join(fields) + "\n")
-    elif fmt == "csv":
-        _csv(entries, excerpt_chars, out)
-    elif fmt == "markdown":
-        out.writelines(markdown_item(entry, excerpt_chars) for entry in entries)
-    else:
-        _table(entries, excerpt_chars, out, width)
+    """`list` in one of FORMATS; any other format is a bug of the caller's, never a table."""
+    ENTRY_WRITERS[fmt](entries, excerpt_chars, out, screen)
+
+
+def _json(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: Screen) -> None:
+    write_json([entry_object(e, excerpt_chars) for e in entries], out)
+
+
+def _jsonl(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: Screen) -> None:
+    for entry in entries:
+        out.write(json.dumps(entry_object(entry, excerpt_chars), ensure_ascii=False) + "\n")
+
+
+def _plain(entries: Sequence[StoredEntry], _chars: int, out: IO[str], _: Screen) -> None:
+    for entry in entries:
+        fields = (iso(entry.published), entry.source, entry.lang, entry.title, entry.url or "")
+        out.write("\t".join(fields) + "\n")
+
+
+def _markdown(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: Screen) -> None:
+    out.writelines(markdown_item(entry, excerpt_chars) for entry in entries)
 
 
 def write_json(value: Any, out: IO[str]) -> None:
@@ -69,7 +69,7 @@ def write_json(value: Any, out: IO[str]) -> None:
     out.write("\n")
 
 
-def _csv(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str]) -> None:
+def _csv(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: Screen) -> None:
     """The JSON keys as columns; lists joined with `;` (also_at as `source=url`). A value that
     a spreadsheet would run as a formula (= + - @ at its start) is prefixed with an apostrophe:
     feed text is hostile, and CSV is opened in spreadsheets."""
@@ -129,24 +129,28 @@ def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
     return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(summary)}" if summary else "") + "\n"
 
 
-def console(out: IO[str], width: int | None = None) -> Any:
+def console(out: IO[str], screen: Screen) -> Any:
+    """A rich Console that draws for `screen` and nothing else: whether it is a terminal and in
+    colour was decided once, by the caller (cli/environment.py)."""
     from rich.console import Console
 
-    # NO_COLOR is honoured by rich itself; highlight=False keeps rich from colouring numbers and
-    # URLs inside feed text as if they were code
+    # highlight=False keeps rich from colouring numbers and URLs inside feed text as if they were
+    # code; _environ: rich reads no variable of this process behind the caller's back
     return Console(
         file=out,
         highlight=False,
         emoji=False,
         markup=False,
-        width=width,
-        force_terminal=None,
-        no_color="NO_COLOR" in os.environ or None,
+        width=screen.width,
+        force_terminal=screen.terminal,
+        no_color=screen.colours is None,
+        color_system=screen.colours,  # type: ignore[arg-type]  # one of rich's names, or None
+        _environ={},
     )
 
 
 def _table(
-    entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], width: int | None
+    entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], screen: Screen
 ) -> None:
     from rich import box
     from rich.table import Table
@@ -171,7 +175,19 @@ def _table(
             Text(" ".join(entry.topics)),
             body,
         )
-    console(out, width).print(table)
+    console(out, screen).print(table)
+
+
+Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
+ENTRY_WRITERS: dict[str, Writer] = {
+    "table": _table,
+    "plain": _plain,
+    "json": _json,
+    "jsonl": _jsonl,
+    "csv": _csv,
+    "markdown": _markdown,
+}
+FORMATS = tuple(ENTRY_WRITERS)
 
 
 def report_line(report: SourceReport, verbose: bool = False) -> str:
@@ -209,15 +225,16 @@ def total_line(reports: Sequence[SourceReport]) -> str:
 
 
 @contextmanager
-def progress(total: int, enabled: bool) -> Iterator[Any]:
-    """A progress bar on stderr, or a no-op: `advance(description)` either way."""
-    if not enabled:
+def progress(total: int, terminal: IO[str] | None) -> Iterator[Any]:
+    """A progress bar on `terminal` (stderr when it is one), or a no-op without one:
+    `advance(description)` either way."""
+    if terminal is None:
         yield lambda _description="": None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True, highlight=False, markup=False)
+    console = Console(file=terminal, force_terminal=True, highlight=False, markup=False)
     columns = (
         TextColumn("fetching"),
         BarColumn(),

@@ -12,11 +12,18 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO, Any
 
-from archfeed.models import EntryDetail, Source, SourceHealth
+from archfeed.models import EntryDetail, Screen, Source, SourceHealth
 from archfeed.render import console, entry_object, write_json
 from archfeed.text import iso
 
 FORMATS = ("table", "plain", "json")
+
+
+def _known(fmt: str) -> None:
+    """Each writer here draws a table for anything but json and plain: any other format is a bug
+    of the caller's (cli/app.py chooses among FORMATS), never a silent table."""
+    if fmt not in FORMATS:
+        raise ValueError(f"no such format: {fmt!r}")
 
 
 def detail_object(detail: EntryDetail) -> dict[str, Any]:
@@ -33,7 +40,8 @@ def detail_object(detail: EntryDetail) -> dict[str, Any]:
     }
 
 
-def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None = None) -> None:
+def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) -> None:
+    _known(fmt)
     entry = detail.entry
     if fmt == "json":
         write_json(detail_object(detail), out)
@@ -54,7 +62,7 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None 
     if fmt == "plain":
         out.write(entry.title + "\n\n")
         out.writelines(f"{name}: {value}\n" for name, value in fields)
-        out.write("\n" + textwrap.fill(entry.text, width or 72) + "\n")
+        out.write("\n" + textwrap.fill(entry.text, screen.width or 72) + "\n")
         return
     from rich.table import Table
     from rich.text import Text
@@ -64,11 +72,11 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], width: int | None 
     grid.add_column()
     for name, value in fields:
         grid.add_row(Text(name), Text(value))
-    screen = console(out, width)
-    screen.print(Text(entry.title, style="bold"))
-    screen.print(grid)
-    screen.print()
-    screen.print(Text(entry.text))
+    draw = console(out, screen)
+    draw.print(Text(entry.title, style="bold"))
+    draw.print(grid)
+    draw.print()
+    draw.print(Text(entry.text))
 
 
 def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]:
@@ -100,7 +108,8 @@ def _source_state(item: dict[str, Any]) -> str:
     return "ok" if item["last_fetch"] else "never fetched"
 
 
-def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str]) -> None:
+def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen: Screen) -> None:
+    _known(fmt)
     if fmt == "json":
         write_json(list(rows), out)
         return
@@ -121,12 +130,15 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str]) -> Non
         table.add_column(column.replace("_", " "), overflow="fold")
     for values in cells:
         table.add_row(*map(Text, values))
-    console(out).print(table)
+    console(out, screen).print(table)
 
 
-def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[str]) -> None:
+def write_counts(
+    rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[str], screen: Screen
+) -> None:
     """Entries per topic or language: `[{"topic": "x", "entries": 3}, …]` in JSON, `x<TAB>3` in
     plain text, a two-column table on a terminal."""
+    _known(fmt)
     if fmt == "json":
         json.dump([{key: value, "entries": n} for value, n in rows], out, ensure_ascii=False)
         out.write("\n")
@@ -142,4 +154,4 @@ def write_counts(rows: Sequence[tuple[str, int]], key: str, fmt: str, out: IO[st
         table.add_column("entries", justify="right", style="cyan")
         for value, n in rows:
             table.add_row(Text(value), Text(str(n)))
-        console(out).print(table)
+        console(out, screen).print(table)

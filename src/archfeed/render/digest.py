@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -18,7 +18,6 @@ from archfeed.models import StoredEntry
 from archfeed.render import entry_meta, entry_object, markdown_item, md_escape
 from archfeed.text import excerpt, iso
 
-FORMATS = ("text", "markdown", "html", "json")
 WIDTH = 72  # a mail body
 OTHER = "other"
 
@@ -46,11 +45,7 @@ def render(groups: Groups, fmt: str, name: str, now: datetime, excerpt_chars: in
     title = f'archfeed digest "{name}": {count} new, {now:%Y-%m-%d %H:%M} UTC'
     if fmt == "json":
         return _json(groups, name, now, excerpt_chars)
-    if fmt == "markdown":
-        return _markdown(groups, title, excerpt_chars)
-    if fmt == "html":
-        return _html(groups, title, excerpt_chars)
-    return _text(groups, title, excerpt_chars)
+    return _WRITERS[fmt](groups, title, excerpt_chars)  # any other format: the caller's bug
 
 
 def _text(groups: Groups, title: str, excerpt_chars: int) -> str:
@@ -139,3 +134,11 @@ def _html_item(entry: StoredEntry, excerpt_chars: int) -> str:
         meta=escape(entry_meta(entry)),
         summary=escape(excerpt(entry.text, excerpt_chars)),
     )
+
+
+_WRITERS: dict[str, Callable[[Groups, str, int], str]] = {
+    "text": _text,
+    "markdown": _markdown,
+    "html": _html,
+}
+FORMATS = (*_WRITERS, "json")

@@ -41,6 +41,8 @@ APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
 
 class Store:
+    """The database of one run: `with Store(path) as store:`, closed when the block ends."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -63,7 +65,10 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
 
-    def close(self) -> None:
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self.conn.close()
 
     # -- schema ---------------------------------------------------------------------------------
@@ -110,11 +115,11 @@ class Store:
         rows = self.conn.execute("SELECT key FROM tombstones WHERE source = ?", (source,))
         return {key for (key,) in rows}
 
-    def prune(self, before: datetime, dry_run: bool = False) -> int:
+    def prune(self, before: datetime, now: datetime, dry_run: bool = False) -> int:
         """Delete the entries first seen before `before`, keeping their identities as
-        tombstones; then give the space back to the disk. Returns how many went."""
+        tombstones (dated `now`); then give the space back to the disk. Returns how many went."""
         with self._transaction() as conn:
-            count = writes.prune(conn, iso(before), dry_run)
+            count = writes.prune(conn, iso(before), iso(now), dry_run)
         if count and not dry_run:
             self.conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")
             self.conn.execute("VACUUM")

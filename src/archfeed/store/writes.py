@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from archfeed.models import Classified, DedupKeys, FetchResult, ParsedEntry, Source
 from archfeed.store import clusters
@@ -215,7 +215,7 @@ def _published(when: datetime | None, now: datetime, first_seen: str, old: Known
     return iso(when)
 
 
-def prune(conn: sqlite3.Connection, before: str, dry_run: bool) -> int:
+def prune(conn: sqlite3.Connection, before: str, now: str, dry_run: bool) -> int:
     """Tombstone and delete the entries first seen before `before`; clusters they leave elect a
     new canonical copy."""
     old = "FROM entries WHERE first_seen < ?"
@@ -224,7 +224,7 @@ def prune(conn: sqlite3.Connection, before: str, dry_run: bool) -> int:
         return count
     conn.execute(
         f"INSERT OR IGNORE INTO tombstones (source, key, pruned) SELECT source, key, ? {old}",
-        (iso(datetime.now(UTC)), before),
+        (now, before),
     )
     left = {row[0] for row in conn.execute(
         f"SELECT DISTINCT cluster {old} AND cluster IS NOT NULL", (before,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from archfeed import dedup
 from archfeed.classify import classify, decide, fingerprints
@@ -74,16 +74,13 @@ def needs_rematch(store: Store) -> bool:
     return store.matched_with() != dedup.RULES
 
 
-def rematch(store: Store) -> tuple[int, int] | None:
-    """Find the copies of every stored entry again when they were found under other rules (an
-    upgrade of archfeed), from the stored texts alone: nothing is downloaded. What a source
-    repeats is read from all its stored entries, as a fetch reads it from one document. Returns
-    (entries examined, how many are copies of another); None (one small query) when the rules did
-    not change."""
+def rematch(store: Store) -> tuple[int, int]:
+    """Find the copies of every stored entry again, under this version's rules (the step after
+    an upgrade whose rules differ: needs_rematch), from the stored texts alone: nothing is
+    downloaded. What a source repeats is read from all its stored entries, as a fetch reads it
+    from one document. Returns (entries examined, how many are copies of another)."""
     from archfeed.parse.entries import origin_link
 
-    if not needs_rematch(store):
-        return None
     stored = store.matching_inputs()
     by_source: dict[str, list[tuple[int, str | None, str, str, str, datetime]]] = {}
     for seq, source, url, title, text, lang, when in stored:
@@ -102,13 +99,16 @@ def run(
     config: Config,
     store: Store,
     sources: Sequence[Source],
+    clock: Callable[[], datetime],
     force: bool = False,
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
+    """Fetch `sources` into the store, each source's writes all or nothing; `clock` dates what
+    is stored and decides which failing sources wait. The config's classification must be
+    applied to the stored entries first (reclassify)."""
     from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
 
-    reclassify(config, store)
-    now = datetime.now(UTC)
+    now = clock()
     health = store.health()
     reports: list[SourceReport] = []
     due = []
@@ -124,7 +124,7 @@ def run(
     def finish(result: FetchResult, prepared: Prepared | None, known: Mapping[str, Known]) -> None:
         source = by_name[result.source]
         failures = health[source.name].failures if source.name in health else 0
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock()
         error = result.error or (prepared.error if prepared else None)
         if error:
             report = _failed(store, source, result, error, now, failures)

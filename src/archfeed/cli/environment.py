@@ -1,0 +1,107 @@
+"""What a run of archfeed gets from the world around it, as one object tests can build.
+
+Owns: the standard streams and whether each is a terminal, the environment variables, the colour
+decision (NO_COLOR, TERM=dumb, not a terminal) and the clock; and stdout's write failures turned
+into OutputError. Never parses options or prints errors: cli/__init__.py does. As httpie's
+Environment: `Environment.of_process()` is the real one, a test passes its own streams, variables
+and a fixed clock, and the commands run in-process the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Environment:
+    stdin: IO[bytes]
+    stdout: IO[str]
+    stderr: IO[str]
+    environ: Mapping[str, str] = field(default_factory=dict)
+    stdout_is_terminal: bool = False
+    stderr_is_terminal: bool = False
+    clock: Callable[[], datetime] = _utc_now
+
+    @classmethod
+    def of_process(cls) -> Environment:
+        """This process's streams (stdout guarded), variables and the system clock."""
+        return cls(
+            stdin=sys.stdin.buffer,
+            stdout=GuardedOutput(sys.stdout),  # type: ignore[arg-type]  # IO[str]'s whole API
+            stderr=sys.stderr,
+            environ=os.environ,
+            stdout_is_terminal=sys.stdout.isatty(),
+            stderr_is_terminal=sys.stderr.isatty(),
+        )
+
+    def now(self) -> datetime:
+        """The current time, in UTC, to the second: what every stored date is precise to."""
+        return self.clock().astimezone(UTC).replace(microsecond=0)
+
+    @property
+    def colours(self) -> str | None:
+        """The colours stdout shows, as rich names them, or None for none: never under NO_COLOR
+        (no-color.org: set and not empty), always under FORCE_COLOR (for `less -R`), else on a
+        terminal that is not TERM=dumb, as many as COLORTERM and TERM say."""
+        if self.environ.get("NO_COLOR"):
+            return None
+        term = self.environ.get("TERM", "")
+        if not self.environ.get("FORCE_COLOR") and (not self.stdout_is_terminal or term == "dumb"):
+            return None
+        if self.environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+            return "truecolor"
+        return "256" if term.endswith("256color") else "standard"
+
+    @property
+    def width(self) -> int | None:
+        """The terminal width the user set with COLUMNS; None lets rich ask the terminal."""
+        value = self.environ.get("COLUMNS", "")
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def say(self, message: str) -> None:
+        print(message, file=self.stderr)
+
+
+class OutputError(Exception):
+    """stdout failed: its reader went away (`closed`), or its disk is full. Deliberately not an
+    OSError: typer turns an EPIPE OSError into a silent exit 1 before the runner can see it."""
+
+    def __init__(self, closed: bool, reason: str) -> None:
+        super().__init__(reason)
+        self.closed = closed
+        self.reason = reason
+
+
+class GuardedOutput:
+    """A text stream whose write failures are raised as OutputError."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _output_error(exc: OSError) -> OutputError:
+    return OutputError(isinstance(exc, BrokenPipeError), exc.strerror or str(exc))
