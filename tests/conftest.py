@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from archfeed.cli import run as run_in_process
 from archfeed.cli.environment import Environment
-
-import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -92,7 +92,7 @@ class Cli:
     db: Path
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 -- a field default
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def write_config(
         self, sources: list[tuple[str, str]], settings: str = "", extra: str = ""
