@@ -115,9 +115,15 @@ def test_feeds_nest_at_any_depth() -> None:
     assert source.topics == tuple(f"folder-{n}" for n in range(200))
 
 
-def test_an_outline_without_a_title_is_named_from_its_url() -> None:
-    (source,) = _read(_opml('<outline xmlUrl="https://www.blog.example/posts/feed.xml"/>'))
-    assert source.name == "blog-example-posts-feed-xml"
+def test_an_outline_without_a_title_is_named_from_its_url_as_the_config_names_it(
+    tmp_path: Path,
+) -> None:
+    url = "https://www.blog.example/posts/feed.xml"
+    (source,) = _read(_opml(f'<outline xmlUrl="{url}"/>'))
+    assert source.name == "blog-example-posts"
+    config = tmp_path / "feeds.toml"
+    config.write_text(f'[[source]]\nurl = "{url}"\n', encoding="utf-8")
+    assert [s.name for s in load(config).sources] == [source.name]
 
 
 def test_non_http_urls_are_skipped_with_a_warning_each() -> None:

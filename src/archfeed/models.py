@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 
@@ -99,13 +100,34 @@ class ParsedFeed:
     warning: str | None = None  # the feed was ill-formed but something could be read
 
 
+class LangSource(StrEnum):
+    """How an entry's language was decided; stored, and shown by `show` as `lang_source`."""
+
+    CONFIG = "config"  # the source's `lang` in the config
+    DECLARED = "declared"  # the feed's own declaration, which the text did not contradict
+    DETECTED = "detected"  # from the text
+    NOT_DETECTED = ""  # of a text never examined: its source's `lang` decided
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an entry's classification is decided from, beside the config: the text's language,
+    found once and stored, so that a config change classifies again without detecting again."""
+
+    title: str
+    text: str
+    categories: tuple[str, ...]
+    text_lang: str  # "" while NOT_DETECTED
+    text_lang_source: LangSource
+
+
 @dataclass(frozen=True)
 class Classified:
     lang: str
-    lang_source: str  # "config", "declared", "detected"
+    lang_source: LangSource
     topics: tuple[str, ...]
     text_lang: str  # what the text said, kept so that a config change needs no new detection
-    text_lang_source: str  # "declared" or "detected"
+    text_lang_source: LangSource  # DECLARED, DETECTED or NOT_DETECTED
 
 
 @dataclass(frozen=True)
@@ -138,10 +160,22 @@ class Article:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A parsed feed's new and changed entries, ready to store: what a parser worker returns."""
+class Change:
+    """A new or changed entry as the store takes it."""
 
-    items: tuple[tuple[ParsedEntry, str, Classified, DedupKeys], ...] = ()  # entry, hash, …
+    entry: ParsedEntry
+    classified: Classified
+    content_hash: str
+    keys: DedupKeys
+    copies: tuple[int, ...] = ()  # seqs of stored entries in other sources: the same article
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed feed's new and changed entries, ready to store: what a parser worker returns
+    (their copies are found by the main process, which has the database)."""
+
+    changes: tuple[Change, ...] = ()
     warning: str | None = None
     error: str | None = None
 
@@ -208,7 +242,7 @@ class EntryDetail:
     """What `show` prints beyond a listed entry."""
 
     entry: StoredEntry
-    lang_source: str
+    lang_source: LangSource
     categories: tuple[str, ...]
     updated: datetime
     source_url: str | None

@@ -18,15 +18,13 @@ from urllib.parse import urlsplit
 
 from archfeed.errors import UsageError
 from archfeed.models import Source
-from archfeed.text import clean, slugify
+from archfeed.text import clean, is_lang_code, slugify, source_name
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 # Attributes outside the OPML spec must live in a namespace (OPML 2.0, "Extending OPML").
 NS = "urn:archfeed:opml"
-_NAME_MAX = 60
-_LANG = re.compile(r"^[a-z]{2,3}$")
 _HINT = "export the subscriptions from your feed reader as OPML"
 _DTD_MARKS = tuple(
     mark.encode(codec)
@@ -84,8 +82,8 @@ def read(data: bytes, origin: str) -> Imported:
             continue
         lang = clean(attrs.get(f"{{{NS}}}lang", "")).lower()
         enabled = attrs.get(f"{{{NS}}}enabled", "true").strip().lower() != "false"
-        name = slugify(label)[:_NAME_MAX].strip("-") or _name_from_url(url)
-        lang_or_none = lang if _LANG.match(lang) else None
+        name = source_name(url, label)
+        lang_or_none = lang if is_lang_code(lang) else None
         found[key] = Source(name, url, topics, lang_or_none, enabled, position=len(found) + 1)
     taken: set[str] = set()
     sources = []
@@ -143,12 +141,6 @@ def _categories(value: str) -> tuple[str, ...]:
 
 def _unique(topics: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(topic for topic in topics if topic))
-
-
-def _name_from_url(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.lower().removeprefix("www.")
-    return slugify(f"{host} {parts.path}")[:_NAME_MAX].strip("-") or "source"
 
 
 def unique_name(name: str, taken: set[str]) -> str:

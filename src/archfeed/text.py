@@ -1,7 +1,9 @@
 """Pure text functions: HTML to plain text, control-character stripping, excerpts, slugs, times.
 
-Owns: every transformation of untrusted feed text into inert plain text, and the parsing of
-durations and dates typed by the user. Never does I/O and imports only the standard library.
+Owns: every transformation of untrusted feed text into inert plain text; the names and codes
+derived from what a user or an OPML file wrote (slugs, a source's default name, language codes);
+the parsing of durations and dates typed by the user, and the one format (RFC 3339, UTC) every
+time is stored and printed in. Never does I/O and imports only the standard library.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from pathlib import PurePath
+from urllib.parse import urlsplit
 
 # Characters that can steer a terminal or reorder what a reader sees: C0/C1 controls (ESC starts
 # ANSI and OSC sequences, BEL rings), bidi embeddings/overrides/isolates, invisible zero-width
@@ -71,6 +75,33 @@ def slugify(label: str) -> str:
     return _SLUG_JUNK.sub("-", clean(label).lower()).replace("_", "-").strip("-")
 
 
+NAME_MAX = 60  # characters of a source's name
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+_FEED_NOISE = ("feed", "rss", "atom", "index.xml", "feed.xml", "rss.xml", "atom.xml")
+
+
+def is_lang_code(value: str) -> bool:
+    """An ISO 639-1 or -3 code as the config and OPML take it: `en`, `ru`, `fil`."""
+    return _LANG_CODE.fullmatch(value) is not None
+
+
+def source_name(url: str, label: str = "") -> str:
+    """A source's name when the user gave none: its label as a slug (an OPML outline's title),
+    else its host and path without the usual feed suffixes (`example.com/blog/feed.xml` →
+    `example-com-blog`), else its file's name."""
+    name = slugify(label)[:NAME_MAX].strip("-")
+    if name:
+        return name
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return slugify(PurePath(parts.path).stem)[:NAME_MAX].strip("-") or "file"
+    path = parts.path.strip("/")
+    for noise in _FEED_NOISE:
+        path = path.removesuffix(noise).strip("/")
+    host = parts.netloc.lower().removeprefix("www.")
+    return slugify(f"{host} {path}")[:NAME_MAX].strip("-") or "source"
+
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -97,5 +128,10 @@ def parse_when(value: str, now: datetime) -> datetime | None:
 
 
 def iso(when: datetime) -> str:
-    """UTC ISO 8601 with a `Z`, to the second."""
+    """RFC 3339 in UTC with a `Z`, to the second: how every time is stored and printed."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    """A time that iso() wrote (or any RFC 3339 time), in UTC."""
+    return datetime.fromisoformat(value).astimezone(UTC)

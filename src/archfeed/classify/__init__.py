@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from archfeed.classify.language import UNDETERMINED, detect
-from archfeed.models import Classified, ParsedEntry, Source, TopicRule
+from archfeed.models import Classified, Evidence, LangSource, ParsedEntry, Source, TopicRule
 from archfeed.text import slugify
 
 NOT_DETECTED = ""  # stored as text_lang while a source's `lang` makes detection unnecessary
@@ -30,36 +30,29 @@ def classify(
     rules: Sequence[TopicRule],
     expected: Sequence[str] = (),
 ) -> Classified:
-    if source.lang:
-        text_lang, how = NOT_DETECTED, NOT_DETECTED  # the config decides: no detection to pay
+    if source.lang:  # the config decides: no detection to pay
+        text_lang, how = NOT_DETECTED, LangSource.NOT_DETECTED
     else:
         text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
-    return decide(
-        source, text_lang, how, entry.categories, entry.title, entry.text, rules, expected
-    )
+    evidence = Evidence(entry.title, entry.text, entry.categories, text_lang, how)
+    return decide(source, evidence, rules, expected)
 
 
 def decide(
-    source: Source,
-    text_lang: str,
-    text_lang_source: str,
-    categories: Sequence[str],
-    title: str,
-    text: str,
-    rules: Sequence[TopicRule],
-    expected: Sequence[str] = (),
+    source: Source, evidence: Evidence, rules: Sequence[TopicRule], expected: Sequence[str] = ()
 ) -> Classified:
     """The classification from what was detected once and what the config says now; this is
     what runs again when the user edits the config, detecting only entries never detected (their
     source's `lang` used to decide)."""
-    if not source.lang and text_lang == NOT_DETECTED:
-        text_lang, text_lang_source = detect(title, text, None, expected)
+    text_lang, how = evidence.text_lang, evidence.text_lang_source
+    if not source.lang and how == LangSource.NOT_DETECTED:
+        text_lang, how = detect(evidence.title, evidence.text, None, expected)
     return Classified(
         lang=source.lang or text_lang,
-        lang_source="config" if source.lang else text_lang_source,
-        topics=topics_of(categories, title, text, source, rules),
+        lang_source=LangSource.CONFIG if source.lang else how,
+        topics=topics_of(evidence.categories, evidence.title, evidence.text, source, rules),
         text_lang=text_lang,
-        text_lang_source=text_lang_source,
+        text_lang_source=how,
     )
 
 

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from archfeed.models import LangSource
+
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 400  # enough for a decision; langdetect's cost grows with the text
 _SHORT_WORDS = 8  # up to this many words, langdetect's answer must be a plausible language
@@ -121,11 +123,11 @@ def _function_word_scores(words: Sequence[str]) -> dict[str, float]:
 
 def detect(
     title: str, text: str, declared: str | None = None, expected: Sequence[str] = ()
-) -> tuple[str, str]:
-    """The language of an entry, and how it was decided: "detected" from the text, or "declared"
+) -> tuple[str, LangSource]:
+    """The language of an entry, and how it was decided: DETECTED from the text, or DECLARED
     when the text could not tell and the feed's declared language stood."""
     lang, by_text = _detect(title, text, declared, expected)
-    return lang, ("declared" if not by_text and lang == declared else "detected")
+    return lang, (LangSource.DECLARED if not by_text and lang == declared else LangSource.DETECTED)
 
 
 def _detect(

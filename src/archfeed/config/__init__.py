@@ -6,7 +6,6 @@ messages that name the file, line and key. Never touches the network or the data
 
 from __future__ import annotations
 
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 from archfeed.config.checker import Checker
 from archfeed.errors import ConfigError
 from archfeed.models import Config, Settings, Source, TopicRule
-from archfeed.text import slugify
+from archfeed.text import is_lang_code, slugify, source_name
 
 CONFIG_NAME = "feeds.toml"
 
@@ -24,7 +23,6 @@ _TOP_KEYS = ("settings", "source", "topics")
 _SETTINGS_KEYS = ("db", "excerpt", "concurrency", "timeout", "max_bytes", "languages")
 _SOURCE_KEYS = ("name", "url", "topics", "lang", "enabled")
 _TOPIC_KEYS = ("keywords", "categories")
-_LANG = re.compile(r"^[a-z]{2,3}$")
 
 
 def user_config_file() -> Path:
@@ -118,7 +116,7 @@ def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
             check.problem(where, table, key, f"'{key}' must be at least {low}")
     languages = tuple(lang.lower() for lang in check.strings(where, table, raw, "languages"))
     for lang in languages:
-        if not _LANG.match(lang):
+        if not is_lang_code(lang):
             check.problem(where, table, "languages", f"'{lang}' is not an ISO 639-1 code")
     db_path = None
     if db:
@@ -159,9 +157,9 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
                 where, table, "url", f"'{url}' is not an http(s) URL, file:// URL or path"
             )
             continue
-        name = check.typed(where, table, item, "name", (str,), "a string") or _derive_name(resolved)
+        name = check.typed(where, table, item, "name", (str,), "a string") or source_name(resolved)
         lang = check.typed(where, table, item, "lang", (str,), "a language code")
-        if lang is not None and not _LANG.match(lang.lower()):
+        if lang is not None and not is_lang_code(lang.lower()):
             check.problem(where, table, "lang", f"'{lang}' is not an ISO 639-1 code")
         enabled = check.typed(where, table, item, "enabled", (bool,), "true or false")
         topics = tuple(
@@ -201,17 +199,6 @@ def _resolve_url(url: str, base: Path) -> str | None:
         return None
     path = Path(url).expanduser()
     return (path if path.is_absolute() else (base / path).resolve()).as_uri()
-
-
-def _derive_name(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        return slugify(Path(parts.path).stem) or "file"
-    host = parts.netloc.lower().removeprefix("www.")
-    path = parts.path.strip("/")
-    for noise in ("feed", "rss", "atom", "index.xml", "feed.xml", "rss.xml", "atom.xml"):
-        path = path.removesuffix(noise).strip("/")
-    return slugify(f"{host} {path}")[:60] or "source"
 
 
 def _topics(check: Checker, raw: Any) -> tuple[TopicRule, ...]:

@@ -19,21 +19,24 @@ from pathlib import Path
 from archfeed.errors import StoreError
 from archfeed.models import (
     Article,
+    Change,
     Classified,
     DedupKeys,
     EntryDetail,
+    Evidence,
     FetchResult,
     Filter,
+    LangSource,
     Source,
     SourceHealth,
     StoredEntry,
     Validators,
 )
 from archfeed.store import clusters, query, transactions, writes
-from archfeed.store.writes import Change, Known, entry_hash, entry_id
-from archfeed.text import iso
+from archfeed.store.writes import Known, entry_hash, entry_id
+from archfeed.text import iso, parse_iso
 
-__all__ = ["Change", "Known", "Store", "entry_hash", "entry_id"]
+__all__ = ["Known", "Store", "entry_hash", "entry_id"]
 
 SCHEMA_VERSION = 8
 BUSY_TIMEOUT_S = 30.0
@@ -183,14 +186,17 @@ class Store:
         rows = self.conn.execute("SELECT name, classified_with FROM sources")
         return [name for name, used in rows if name in fingerprints and used != fingerprints[name]]
 
-    def classification_inputs(self, source: str) -> list[tuple[int, str, str, list[str], str, str]]:
-        """(seq, text_lang, text_lang_source, categories, title, text) of a source's entries."""
+    def evidence(self, source: str) -> list[tuple[int, Evidence]]:
+        """What each of a source's entries was classified from, by seq."""
         rows = self.conn.execute(
-            "SELECT seq, text_lang, text_lang_source, categories, title, text FROM entries "
+            "SELECT seq, title, text, categories, text_lang, text_lang_source FROM entries "
             "WHERE source = ?",
             (source,),
         )
-        return [(i, lang, how, json.loads(cats), t, x) for i, lang, how, cats, t, x in rows]
+        return [
+            (seq, Evidence(title, text, tuple(json.loads(cats)), lang, LangSource(how)))
+            for seq, title, text, cats, lang, how in rows
+        ]
 
     def reclassify(
         self, source: str, fingerprint: str, rows: Sequence[tuple[int, Classified]]
@@ -214,7 +220,10 @@ class Store:
         rows = self.conn.execute(
             "SELECT seq, source, url, title, text, lang, published FROM entries ORDER BY seq"
         )
-        return [(*row[:6], datetime.fromisoformat(row[6])) for row in rows]
+        return [
+            (seq, source, url, title, text, lang, parse_iso(published))
+            for seq, source, url, title, text, lang, published in rows
+        ]
 
     def rematch(
         self, rows: Sequence[tuple[int, Article]], same: Callable[[Article, Article], bool],

@@ -12,10 +12,10 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from archfeed.models import Article, Copy, DedupKeys, StoredEntry
+from archfeed.text import parse_iso
 
 MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
 MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
@@ -75,7 +75,7 @@ def _article(row: Sequence[Any]) -> Article:
     keys = DedupKeys(
         url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private), bool(excerpt)
     )
-    return Article(source, title, text, lang, keys, datetime.fromisoformat(when))
+    return Article(source, title, text, lang, keys, parse_iso(when))
 
 
 def write_bands(

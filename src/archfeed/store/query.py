@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
-from archfeed.models import EntryDetail, Filter, SourceHealth, StoredEntry
+from archfeed.models import EntryDetail, Filter, LangSource, SourceHealth, StoredEntry
 from archfeed.store.clusters import with_copies
-from archfeed.text import iso
+from archfeed.text import iso, parse_iso
 
 
 def entries(
@@ -24,60 +25,67 @@ def entries(
     clauses, params = _where(conn, where)
     if not where.all_copies:  # one row per article: its canonical copy
         clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
-    sql = (
-        f"SELECT id, source, title, url, {text}, author, published, first_seen, lang, topics, "
-        f"cluster FROM entries {clauses} ORDER BY published DESC, id"
-    )
+    columns = _STORED.format(text=text)
+    sql = f"SELECT {columns}, cluster FROM entries {clauses} ORDER BY published DESC, id"
     if where.limit:
         sql += f" LIMIT {int(where.limit)}"
-    rows = conn.execute(sql, params).fetchall()
-    found = [_stored(row[:-1]) for row in rows]
-    return with_copies(conn, found, [row[-1] for row in rows])
+    rows = _named(conn, sql, params)
+    return with_copies(conn, [_stored(row) for row in rows], [row["cluster"] for row in rows])
 
 
 def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:
     """The entries whose id starts with `prefix` (two at most: enough to call it ambiguous)."""
-    rows = conn.execute(
-        "SELECT e.id, e.source, e.title, e.url, e.text, e.author, e.published, e.first_seen, "
-        "e.lang, e.topics, e.cluster, e.lang_source, e.categories, e.updated, s.url, e.canonical "
-        "FROM entries e LEFT JOIN sources s ON s.name = e.source "
-        "WHERE e.id >= ? AND e.id < ? ORDER BY e.id LIMIT 2",
+    rows = _named(
+        conn,
+        f"SELECT {_STORED.format(text='text')}, cluster, lang_source, categories, updated, "
+        "canonical, (SELECT url FROM sources s WHERE s.name = source) AS source_url "
+        "FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
         (prefix, prefix + "\uffff"),
-    ).fetchall()
-    found = with_copies(conn, [_stored(row[:10]) for row in rows], [row[10] for row in rows])
+    )
+    found = with_copies(conn, [_stored(row) for row in rows], [row["cluster"] for row in rows])
     return [
-        EntryDetail(entry, str(row[11] or ""), tuple(json.loads(row[12])), _when(row[13]),
-                    row[14], bool(row[15]))
+        EntryDetail(
+            entry, LangSource(row["lang_source"] or ""), tuple(json.loads(row["categories"])),
+            parse_iso(row["updated"]), row["source_url"], bool(row["canonical"]),
+        )
         for entry, row in zip(found, rows, strict=True)
     ]  # fmt: skip
 
 
 def health(conn: sqlite3.Connection) -> dict[str, SourceHealth]:
-    rows = conn.execute(
+    rows = _named(
+        conn,
         "SELECT s.name, s.url, s.last_fetch, s.last_status, s.last_error, s.failures, "
-        "s.skip_until, s.gone_url, s.moved_to, count(e.seq), s.last_new "
-        "FROM sources s LEFT JOIN entries e ON e.source = s.name GROUP BY s.name"
+        "s.skip_until, s.gone_url, s.moved_to, count(e.seq) AS entries, s.last_new "
+        "FROM sources s LEFT JOIN entries e ON e.source = s.name GROUP BY s.name",
     )
     return {
-        row[0]: SourceHealth(
-            name=row[0],
-            url=row[1],
-            last_fetch=_maybe(row[2]),
-            last_status=row[3],
-            last_error=row[4],
-            failures=row[5],
-            skip_until=_maybe(row[6]),
-            gone_url=row[7],
-            moved_to=row[8],
-            entries=row[9],
-            last_new=_maybe(row[10]),
+        row["name"]: SourceHealth(
+            name=row["name"],
+            url=row["url"],
+            last_fetch=_maybe(row["last_fetch"]),
+            last_status=row["last_status"],
+            last_error=row["last_error"],
+            failures=row["failures"],
+            skip_until=_maybe(row["skip_until"]),
+            gone_url=row["gone_url"],
+            moved_to=row["moved_to"],
+            entries=row["entries"],
+            last_new=_maybe(row["last_new"]),
         )
         for row in rows
     }
 
 
+def _named(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    """Rows read by column name, never by position."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
 def _maybe(value: str | None) -> datetime | None:
-    return _when(value) if value else None
+    return parse_iso(value) if value else None
 
 
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:
@@ -175,21 +183,20 @@ def _fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in text.split())
 
 
-def _when(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+# what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows
+_STORED = "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics"
 
 
-def _stored(row: tuple[object, ...]) -> StoredEntry:
-    id_, source, title, url, text, author, published, first_seen, lang, topics = row
+def _stored(row: sqlite3.Row) -> StoredEntry:
     return StoredEntry(
-        id=str(id_),
-        source=str(source),
-        title=str(title),
-        url=url if isinstance(url, str) else None,
-        text=str(text),
-        author=author if isinstance(author, str) else None,
-        published=_when(str(published)),
-        first_seen=_when(str(first_seen)),
-        lang=str(lang),
-        topics=tuple(json.loads(str(topics))),
+        id=row["id"],
+        source=row["source"],
+        title=row["title"],
+        url=row["url"],
+        text=row["text"],
+        author=row["author"],
+        published=parse_iso(row["published"]),
+        first_seen=parse_iso(row["first_seen"]),
+        lang=row["lang"],
+        topics=tuple(json.loads(row["topics"])),
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from archfeed.models import Classified, DedupKeys, FetchResult, ParsedEntry, Source
+from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry, Source
 from archfeed.store import clusters
 from archfeed.text import iso
 
@@ -69,15 +69,6 @@ class Known:
     content_hash: str
     first_seen: str
     published: str
-
-
-@dataclass(frozen=True)
-class Change:
-    entry: ParsedEntry
-    classified: Classified
-    content_hash: str
-    keys: DedupKeys
-    copies: tuple[int, ...] = ()  # seqs of stored entries in other sources: the same article
 
 
 def save(

@@ -17,6 +17,7 @@ from archfeed.classify import classify, decide, fingerprints
 from archfeed.errors import FeedError, UsageError
 from archfeed.models import (
     Article,
+    Change,
     Config,
     FetchResult,
     ParsedFeed,
@@ -26,7 +27,7 @@ from archfeed.models import (
     SourceReport,
     TopicRule,
 )
-from archfeed.store import Change, Known, Store, entry_hash
+from archfeed.store import Known, Store, entry_hash
 from archfeed.text import iso
 from archfeed.update.pool import Parsers
 
@@ -61,8 +62,8 @@ def reclassify(config: Config, store: Store) -> int:
     for name in store.stale(prints):
         source = by_name[name]
         rows = [
-            (seq, decide(source, lang, how, categories, title, text, config.topics, expected))
-            for seq, lang, how, categories, title, text in store.classification_inputs(name)
+            (seq, decide(source, evidence, config.topics, expected))
+            for seq, evidence in store.evidence(name)
         ]
         store.reclassify(name, prints[name], rows)
         done += len(rows)
@@ -230,15 +231,15 @@ def prepare_feed(
             entries.append(entry)
     # what the source repeats across its items is boilerplate, never evidence of a cross-post
     shared = dedup.siblings([e.title for e in entries], [e.text for e in entries], feed.title)
-    items = []
+    changes = []
     for entry, sibling in zip(entries, shared, strict=True):
         digest = entry_hash(entry)
         if unchanged.get(entry.key) in (digest, TOMBSTONE):  # unchanged, or pruned for good
             continue
         classified = classify(entry, source, feed.language, rules, expected)
         keys = dedup.keys(entry.url, entry.title, entry.text, entry.origin, sibling)
-        items.append((entry, digest, classified, keys))
-    return Prepared(items=tuple(items), warning=feed.warning)
+        changes.append(Change(entry, classified, digest, keys))
+    return Prepared(tuple(changes), warning=feed.warning)
 
 
 def store_prepared(
@@ -253,16 +254,19 @@ def store_prepared(
     """The database half: find each entry's copies among the stored ones, then store the lot, all
     or nothing."""
     changes = []
-    for entry, digest, classified, keys in prepared.items:
+    for change in prepared.changes:
+        entry = change.entry
         # dated as the store will date it: undated, or dated in the future, is now
         when = entry.published if entry.published and entry.published <= now else now
-        me = Article(source.name, entry.title, entry.text, classified.lang, keys, when)
+        me = Article(
+            source.name, entry.title, entry.text, change.classified.lang, change.keys, when
+        )
         copies = tuple(
             seq
-            for seq, other in store.candidates(source.name, keys)
+            for seq, other in store.candidates(source.name, change.keys)
             if dedup.same_article(me, other)
         )
-        changes.append(Change(entry, classified, digest, keys, copies))
+        changes.append(replace(change, copies=copies))
     new, updated, duplicates = store.save(
         source, classified_with, result, changes, dict(known), now
     )
