@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import queue
+import socket
 import threading
 import time
 import zlib
@@ -23,7 +24,6 @@ from archfeed.models import FetchResult, Settings, Source, Validators
 from archfeed.text import clean
 
 MAX_REDIRECTS = 5
-_UNRESOLVED = ("name or service not known", "nodename nor servname", "getaddrinfo")
 _TICK = 0.25  # how often the deadline of requests in flight is checked
 _GRACE = 0.5  # past the timeout, before a request that ignores it is abandoned
 USER_AGENT = f"archfeed/{__version__}"
@@ -270,6 +270,14 @@ def _permanent_redirect(response: httpx.Response) -> str | None:
     return None
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """What httpx's error wraps (httpcore's, which wraps the socket's): the OS error names the
+    failure by its type and errno, in any locale and on any platform."""
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return exc
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -285,10 +293,10 @@ def _retry_after(value: str | None) -> float | None:
 def _transport_message(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
-        lowered = text.lower()
-        if any(word in lowered for word in _UNRESOLVED):
+        cause = _root_cause(exc)
+        if isinstance(cause, socket.gaierror):  # getaddrinfo: no such name, or no resolver
             return "cannot resolve the host name"
-        if "refused" in lowered:
+        if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         return f"cannot connect: {text}"
     if isinstance(exc, httpx.UnsupportedProtocol):

@@ -106,20 +106,25 @@ class Transactions:
         return explain(self.path, exc, self.busy_timeout)
 
 
+# SQLite's primary result codes (https://sqlite.org/rescode.html); an extended code carries its
+# primary one in its low byte (SQLITE_READONLY_DBMOVED is 1032 = 8 | 4 << 8)
+_BUSY, _LOCKED, _READONLY, _IOERR, _FULL = 5, 6, 8, 10, 13
+
+
 def explain(path: Path, exc: sqlite3.OperationalError, busy_timeout: float) -> Exception:
-    """SQLite's words for what the user can act on, as a StoreError (exit 1)."""
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
+    """What the user can act on, told by SQLite's result code, as a StoreError (exit 1)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
         return StoreError(
             f"the database {path} stayed locked for {busy_timeout:g} s",
             hint="another archfeed run is probably writing to it; try again when it ends",
         )
-    if "readonly" in text or "read-only" in text:
+    if code == _READONLY:
         return StoreError(
             f"the database {path} is read-only",
             hint="check the permissions of the file and of its folder, or pass another --db",
         )
-    if "disk is full" in text or "disk i/o" in text:
+    if code in (_FULL, _IOERR):
         return StoreError(
             f"cannot write the database {path}: {exc}",
             hint="free some space on its disk; what was being written was rolled back",
