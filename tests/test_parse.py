@@ -211,3 +211,28 @@ def test_absurd_fields_are_bounded() -> None:
     assert len(entry.categories) <= 32
     assert all(len(c) <= 100 for c in entry.categories)
     assert entry.url is None
+
+
+def test_the_buffered_expat_hook_is_installed_by_the_parse_call_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Importing archfeed leaves feedparser as it was for everyone else; parse() uses the
+    buffered expat for its own call, and puts feedparser's choice back afterwards."""
+    import feedparser
+
+    import archfeed.parse as module
+
+    before = list(feedparser.api.PREFERRED_XML_PARSERS)
+    assert module.__name__ not in before
+    made: list[object] = []
+    real = module.create_parser
+
+    def counted() -> object:
+        made.append(parser := real())
+        return parser
+
+    monkeypatch.setattr(module, "create_parser", counted)
+    feed = parse(_rss("<item><title>A &amp; B</title><guid>1</guid></item>"), None, BASE)
+    assert [e.title for e in feed.entries] == ["A & B"]
+    assert made, "parse() did not use archfeed's expat"
+    assert list(feedparser.api.PREFERRED_XML_PARSERS) == before

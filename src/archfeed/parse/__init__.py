@@ -11,6 +11,8 @@ from __future__ import annotations
 import calendar
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.expatreader import ExpatParser
@@ -54,7 +56,19 @@ def create_parser() -> ExpatParser:
     return _BufferedExpat()
 
 
-feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
+@contextmanager
+def _buffered_expat() -> Iterator[None]:
+    """feedparser picks its XML parser from a list of module names it keeps globally: this
+    module's, for the length of one call, and the list as it was afterwards, so that importing
+    archfeed changes nothing for other users of feedparser. Parsing runs in one thread per
+    process (a worker, or the main thread for small runs)."""
+    preferred = feedparser.api.PREFERRED_XML_PARSERS
+    saved = preferred[:]
+    preferred[:] = [__name__]
+    try:
+        yield
+    finally:
+        preferred[:] = saved
 
 
 def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
@@ -119,9 +133,13 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     headers = {"content-type": content_type} if content_type else {}
     # sanitize and URI resolution are for HTML output; archfeed renders plain text, and both cost
     # more than half of feedparser's time per entry
-    doc = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    with _buffered_expat():
+        doc = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     problem = doc.get("bozo_exception")
     if not doc.get("version") and not doc.entries:
         reason = _short(problem) if problem else "no RSS, Atom or RDF elements"
