@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from archfeed.config import load
 from archfeed.errors import ConfigError
+from conftest import Cli
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -21,18 +21,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 def _archfeed(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    home = {
-        "HOME": str(cwd),
-        "XDG_CONFIG_HOME": str(cwd / "cfg"),
+    """archfeed as a user runs it in `cwd`: no --config or --db, so they are discovered."""
+    cli = Cli(root=cwd, config=cwd / "unused", db=cwd / "unused.db", env={
+        "PATH": "/usr/bin:/bin", "HOME": str(cwd), "XDG_CONFIG_HOME": str(cwd / "cfg"),
         "XDG_DATA_HOME": str(cwd / "data"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "archfeed", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", **home, **(env or {})},
-    )
+    })  # fmt: skip
+    return cli.run(*args, env=env, discover=True)
 
 
 def test_a_full_config_loads(tmp_path: Path) -> None:

@@ -18,10 +18,8 @@ import json
 import re
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,19 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import ENTRY_KEYS, FIXTURES, Cli, assert_no_traceback, fixture_bytes, make_cli
+from conftest import (
+    ENTRY_KEYS,
+    FIXTURES,
+    Cli,
+    FeedServer,
+    assert_no_traceback,
+    fixture_bytes,
+    make_cli,
+    never_answer,
+    source_line,
+    total_line,
+    trickle_body,
+)
 
 RSS = "application/rss+xml; charset=utf-8"
 
@@ -89,18 +99,6 @@ def serve_fixture(server: HTTPServer, name: str, path: str | None = None) -> str
     """Serve the fixture of SIX[name] at /PATH (default: /NAME) with its Content-Type."""
     filename, content_type, _ = SIX[name]
     return serve(server, path or name, fixture_bytes(filename), content_type)
-
-
-def source_line(stderr: str, name: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.startswith(f"{name}: ")]
-    assert len(lines) == 1, f"expected one summary line for {name!r} in:\n{stderr}"
-    return lines[0]
-
-
-def total_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.startswith("total: ")]
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 def by_title(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -554,64 +552,13 @@ def test_max_bytes_cap(cli: Cli, httpserver: HTTPServer, mode: str) -> None:
 # -- 12. timeout ----------------------------------------------------------------------------------
 
 
-class _SlowServer(ThreadingHTTPServer):
-    daemon_threads = True
-    requested: threading.Event
-
-
-class _SlowHandler(BaseHTTPRequestHandler):
-    """/trickle: headers at once, then one byte every 0.3 s for 6 s; anything else: no answer
-    at all for 6 s."""
-
-    protocol_version = "HTTP/1.0"
-    server: _SlowServer
-
-    def do_GET(self) -> None:
-        self.server.requested.set()
-        if self.path != "/trickle":
-            time.sleep(6)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.end_headers()
-        payload = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title>'
-        try:
-            for byte in payload[:20]:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.3)
-        except OSError:  # the client gave up: that is the point
-            return
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def slow_server() -> Iterator[_SlowServer]:
-    server = _SlowServer(("127.0.0.1", 0), _SlowHandler)
-    server.requested = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def slow_url(server: _SlowServer, path: str) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}{path}"
-
-
 @pytest.mark.slow
 def test_timeout_when_headers_never_come(
-    cli: Cli, httpserver: HTTPServer, slow_server: _SlowServer
+    cli: Cli, httpserver: HTTPServer, server: FeedServer
 ) -> None:
     tiny = serve(httpserver, "tiny", TINY_FEED, RSS)
-    cli.write_config(
-        [("slow", slow_url(slow_server, "/silent")), ("tiny", tiny)], settings="timeout = 1"
-    )
+    slow = server.route("/silent", never_answer)
+    cli.write_config([("slow", slow), ("tiny", tiny)], settings="timeout = 1")
 
     started = time.monotonic()
     done = cli.fetch()
@@ -625,15 +572,12 @@ def test_timeout_when_headers_never_come(
 
 
 @pytest.mark.slow
-def test_timeout_on_trickling_body(
-    cli: Cli, httpserver: HTTPServer, slow_server: _SlowServer
-) -> None:
-    """`timeout` bounds the whole request: a server trickling a byte every 0.3 s is cut off
+def test_timeout_on_trickling_body(cli: Cli, httpserver: HTTPServer, server: FeedServer) -> None:
+    """`timeout` bounds the whole request: a server trickling a byte every 0.5 s is cut off
     (once iter_raw(65536) buffered the trickle and the deadline was never checked)."""
     tiny = serve(httpserver, "tiny", TINY_FEED, RSS)
-    cli.write_config(
-        [("slow", slow_url(slow_server, "/trickle")), ("tiny", tiny)], settings="timeout = 1"
-    )
+    slow = server.route("/trickle", trickle_body)
+    cli.write_config([("slow", slow), ("tiny", tiny)], settings="timeout = 1")
 
     started = time.monotonic()
     done = cli.fetch()
@@ -647,10 +591,10 @@ def test_timeout_on_trickling_body(
 
 
 @pytest.mark.slow
-def test_interrupt_during_fetch(cli: Cli, slow_server: _SlowServer) -> None:
+def test_interrupt_during_fetch(cli: Cli, server: FeedServer) -> None:
     """Ctrl-C ends a fetch at once with 130 and a message (once it waited for the requests in
     flight to time out, and typer's Exit(130) skipped the message)."""
-    cli.write_config([("slow", slow_url(slow_server, "/silent"))], settings="timeout = 5")
+    cli.write_config([("slow", server.route("/silent", never_answer))], settings="timeout = 5")
     process = subprocess.Popen(
         cli.command("fetch"),
         stdout=subprocess.PIPE,
@@ -662,7 +606,7 @@ def test_interrupt_during_fetch(cli: Cli, slow_server: _SlowServer) -> None:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
-        assert slow_server.requested.wait(10), "the fetch never reached the server"
+        assert server.requested.wait(10), "the fetch never reached the server"
         time.sleep(0.2)
         interrupted = time.monotonic()
         process.send_signal(signal.SIGINT)

@@ -1,0 +1,244 @@
+"""Source health: backoff, Retry-After, 410 Gone, 301 Moved, `sources --format json`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conftest import (
+    ONE_ITEM,
+    Cli,
+    FeedServer,
+    assert_about,
+    assert_no_traceback,
+    rss,
+    source_block,
+    source_line,
+    sources_json,
+    write_config,
+)
+
+RESCUED = rss("rescued", [("r-1", "Rescued item", "Back again.")])
+
+
+def test_failing_source_backs_off_and_recovers(cli: Cli, server: FeedServer) -> None:
+    server.feed("/fail", b"oops", "text/plain", 500)
+    cli.write_config([("good", server.feed("/good", ONE_ITEM)), ("flaky", server.url("/fail"))])
+
+    first = cli.fetch()
+
+    assert_no_traceback(first)
+    assert first.returncode == 3, first.stderr
+    assert source_line(first.stderr, "flaky") == "flaky: failed: HTTP 500 Internal Server Error"
+    assert server.hits["/fail"] == 1
+    health = sources_json(cli)["flaky"]
+    assert health["failures"] == 1
+    assert health["last_error"] == "HTTP 500 Internal Server Error"
+    assert_about(
+        health["next_try"], datetime.now(UTC) + timedelta(minutes=30), timedelta(minutes=2)
+    )
+
+    second = cli.fetch()
+
+    assert second.returncode == 0, second.stderr  # skipped and good: nothing failed
+    assert server.hits["/fail"] == 1, "a backing-off source was requested"
+    assert source_line(second.stderr, "flaky") == (
+        f"flaky: skipped after 1 failed fetches in a row; next try after {health['next_try']} "
+        "(--force tries now)"
+    )
+    assert source_line(second.stderr, "good") == "good: not modified"
+    assert "1 skipped" in second.stderr
+
+    server.feed("/fail", RESCUED)
+    forced = cli.fetch("--force")
+
+    assert forced.returncode == 0, forced.stderr
+    assert server.hits["/fail"] == 2
+    assert source_line(forced.stderr, "flaky") == "flaky: 1 new, 0 updated"
+    health = sources_json(cli)["flaky"]
+    assert (health["failures"], health["last_error"], health["next_try"]) == (0, None, None)
+    assert health["status"] == 200
+    assert health["entries"] == 1
+
+    normal = cli.fetch()
+
+    assert normal.returncode == 0, normal.stderr
+    assert server.hits["/fail"] == 3  # requested again as any healthy source
+    assert source_line(normal.stderr, "flaky") == "flaky: not modified"
+
+
+def test_retry_after_is_honoured(cli: Cli, server: FeedServer) -> None:
+    url = server.feed("/429", b"later", "text/plain", 429, {"Retry-After": "7200"})
+    cli.write_config([("busy", url)])
+
+    first = cli.fetch()
+    now = datetime.now(UTC)
+
+    assert first.returncode == 3
+    assert source_line(first.stderr, "busy") == "busy: failed: HTTP 429 Too Many Requests"
+    health = sources_json(cli)["busy"]
+    assert health["status"] == 429
+    assert_about(health["next_try"], now + timedelta(hours=2), timedelta(minutes=2))
+    second = cli.fetch()
+    assert second.returncode == 0
+    assert "next try after" in source_line(second.stderr, "busy")
+    assert server.hits["/429"] == 1
+
+
+def a_day_passes(cli: Cli) -> None:
+    """As if the next fetch ran a day later: every backoff has expired (the clock stays put)."""
+    day_ago = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn = sqlite3.connect(cli.db)
+    conn.execute("UPDATE sources SET skip_until = ?, last_fetch = ?", (day_ago, day_ago))
+    conn.commit()
+    conn.close()
+
+
+def test_gone_source_is_skipped_until_its_url_changes(cli: Cli, server: FeedServer) -> None:
+    gone = server.feed("/gone", b"gone", "text/plain", 410)
+    good = server.feed("/good", ONE_ITEM)
+    cli.write_config([("good", good), ("old", gone)])
+
+    first = cli.fetch()
+
+    assert first.returncode == 3
+    assert source_line(first.stderr, "old") == "old: failed: HTTP 410 Gone"
+    assert sources_json(cli)["old"]["gone"] is True
+    a_day_passes(cli)  # the backoff has long expired; the 410 has not
+
+    later = cli.fetch()
+
+    assert later.returncode == 0, later.stderr
+    assert server.hits["/gone"] == 1, "a gone source was requested"
+    assert source_line(later.stderr, "old") == (
+        "old: gone (410); change its url in the config, or remove it"
+    )
+    item = sources_json(cli)["old"]
+    assert item["gone"] is True
+    plain = cli.run("sources", "--format", "plain")
+    assert "gone (410)" in next(
+        line for line in plain.stdout.splitlines() if line.startswith("old\t")
+    )
+
+    forced = cli.fetch("--force")
+
+    assert forced.returncode == 3
+    assert server.hits["/gone"] == 2
+    assert source_line(forced.stderr, "old") == "old: failed: HTTP 410 Gone"
+
+    a_day_passes(cli)
+    cli.write_config(
+        [("good", good), ("old", server.feed("/new-home", ONE_ITEM.replace(b"h-1", b"n-1")))]
+    )
+    moved_on = cli.fetch()
+
+    assert moved_on.returncode == 0, moved_on.stderr
+    assert server.hits["/gone"] == 2
+    assert server.hits["/new-home"] == 1
+    assert source_line(moved_on.stderr, "old") == "old: 1 new, 0 updated"
+    item = sources_json(cli)["old"]
+    assert (item["gone"], item["failures"], item["last_error"]) == (False, 0, None)
+
+
+@pytest.mark.parametrize("status", [410, 404])
+def test_changed_url_is_fetched_at_once(cli: Cli, server: FeedServer, status: int) -> None:
+    """Found here: a source whose url the user changed still waited out the backoff its old url
+    earned ('skipped after 1 failed fetches in a row; next try after <now + 30 min>'), so the fix
+    the 410 message asks for was not fetched. Fixed in 921bac7."""
+    cli.write_config([("blog", server.feed("/old", b"no", "text/plain", status))])
+    assert cli.fetch().returncode == 3
+
+    cli.write_config([("blog", server.feed("/new", ONE_ITEM))])  # the user fixes the url
+    done = cli.fetch()
+
+    assert server.hits["/new"] == 1, source_line(done.stderr, "blog")
+    assert done.returncode == 0, done.stderr
+    assert source_line(done.stderr, "blog") == "blog: 1 new, 0 updated"
+
+
+def test_moved_source_says_where(cli: Cli, server: FeedServer) -> None:
+    new = server.feed("/new.xml", ONE_ITEM)
+    cli.write_config([("mover", server.redirect("/old.xml", new, 301))])
+
+    done = cli.fetch()
+
+    assert done.returncode == 0, done.stderr
+    assert source_line(done.stderr, "mover") == (
+        f"mover: 1 new, 0 updated; moved permanently: update your config to {new}"
+    )
+    assert [e["source"] for e in cli.list_json()] == ["mover"]
+    assert sources_json(cli)["mover"]["moved_to"] == new
+    plain = cli.run("sources", "--format", "plain")
+    assert plain.stdout.rstrip("\n").endswith(f"moved: update your config to {new}")
+    again = cli.fetch()  # still moved: still said, until the config changes
+    assert again.returncode == 0
+    assert source_line(again.stderr, "mover").endswith(f"update your config to {new}")
+
+
+def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
+    urls = {
+        "ok": server.feed("/ok", ONE_ITEM),
+        "broken": server.feed("/broken", b"oops", "text/plain", 500),
+        "busy": server.feed("/busy", b"later", "text/plain", 429, {"Retry-After": "7200"}),
+        "gone": server.feed("/gone", b"gone", "text/plain", 410),
+        "mover": server.redirect("/mover", server.feed("/moved", RESCUED), 308),
+        "off": server.feed("/off", ONE_ITEM),
+    }
+    write_config(
+        cli,
+        "".join(source_block(name, url) for name, url in urls.items() if name != "off")
+        + source_block("off", urls["off"], enabled=False),
+    )
+
+    done = cli.fetch()
+    now = datetime.now(UTC)
+
+    assert done.returncode == 3
+    assert server.hits["/off"] == 0
+    items = cli.run("sources", "--format", "json")
+    listed = json.loads(items.stdout)
+    assert [item["name"] for item in listed] == list(urls)  # config order, every source
+    keys = {
+        "name", "url", "enabled", "last_fetch", "status", "entries", "last_new", "failures",
+        "last_error", "next_try", "moved_to", "gone",
+    }  # fmt: skip
+    health = {item["name"]: item for item in listed}
+    for name, item in health.items():
+        assert set(item) == keys, item
+        assert item["url"] == urls[name]
+        if name != "off":
+            assert_about(item["last_fetch"], now, timedelta(minutes=1))
+    soon = timedelta(minutes=2)
+    ok = health["ok"]
+    assert (ok["enabled"], ok["status"], ok["entries"], ok["failures"]) == (True, 200, 1, 0)
+    assert ok["last_new"] == ok["last_fetch"]
+    assert (ok["last_error"], ok["next_try"], ok["moved_to"], ok["gone"]) == (
+        None,
+        None,
+        None,
+        False,
+    )
+    broken = health["broken"]
+    assert (broken["status"], broken["entries"], broken["failures"]) == (500, 0, 1)
+    assert (broken["last_new"], broken["moved_to"], broken["gone"]) == (None, None, False)
+    assert broken["last_error"] == "HTTP 500 Internal Server Error"
+    assert_about(broken["next_try"], now + timedelta(minutes=30), soon)
+    busy = health["busy"]
+    assert (busy["status"], busy["failures"], busy["last_error"]) == (
+        429, 1, "HTTP 429 Too Many Requests",
+    )  # fmt: skip
+    assert_about(busy["next_try"], now + timedelta(hours=2), soon)
+    gone = health["gone"]
+    assert (gone["status"], gone["gone"], gone["failures"]) == (410, True, 1)
+    mover = health["mover"]
+    assert (mover["status"], mover["entries"], mover["failures"]) == (200, 1, 0)
+    assert mover["moved_to"] == server.url("/moved")
+    assert mover["gone"] is False
+    assert health["off"] == {
+        "name": "off", "url": urls["off"], "enabled": False, "last_fetch": None, "status": None,
+        "entries": 0, "last_new": None, "failures": 0, "last_error": None, "next_try": None,
+        "moved_to": None, "gone": False,
+    }  # fmt: skip
