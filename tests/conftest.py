@@ -92,6 +92,20 @@ def toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
+class Clock:
+    """A clock a test moves by hand: what `Cli.run` gives archfeed as the current time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
+
+
 @dataclass
 class Cli:
     """The archfeed command line as a user runs it, confined to one tmp_path."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archfeed.render import ENTRY_KEYS
-from conftest import FIXTURES, Cli
+from conftest import FIXTURES, Cli, Clock
 
 CONFIG = """
 [[source]]
@@ -177,29 +177,27 @@ def test_html_escapes_everything_and_markdown_is_inert(fetched: Cli) -> None:
     assert "[bold red]" not in markdown  # escaped as \\[bold red\\]
 
 
-def test_prune_keeps_identities_so_fetch_brings_nothing_back(fetched: Cli) -> None:
-    total = fetched.count()
-    old = (datetime.now(UTC) - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fetched.rows("SELECT 1")  # the file exists
-    import sqlite3
-
-    conn = sqlite3.connect(fetched.db)
-    with conn:
-        conn.execute("UPDATE entries SET first_seen = ? WHERE source = 'community'", (old,))
-    conn.close()
-    dry = fetched.run("prune", "--older-than", "30d", "--dry-run")
-    assert "would delete 3 entries" in dry.stderr
-    assert fetched.count() == total
-    done = fetched.run("prune", "--older-than", "30d")
+def test_prune_keeps_identities_so_fetch_brings_nothing_back(cli: Cli, feeds: Path) -> None:
+    """One source stored 100 days before the others: prune --older-than 30d deletes its
+    entries alone, and a forced fetch does not bring them back."""
+    cli.config.write_text(CONFIG.format(feeds=feeds), encoding="utf-8")
+    cli.clock = clock = Clock(datetime(2026, 1, 10, tzinfo=UTC))
+    assert cli.fetch("--source", "community").returncode == 0
+    clock.advance(timedelta(days=100))
+    assert cli.fetch().returncode == 0
+    total = cli.count()
+    dry = cli.run("prune", "--older-than", "30d", "--dry-run")
+    assert "would delete 3 entries first seen before 2026-03-21T00:00:00Z" in dry.stderr
+    assert cli.count() == total
+    done = cli.run("prune", "--older-than", "30d")
     assert done.returncode == 0, done.stderr
     assert "deleted 3 entries" in done.stderr
-    assert fetched.count() == total - 3
-    again = fetched.fetch("--force")
+    assert cli.count() == total - 3
+    assert cli.rows("SELECT DISTINCT source FROM tombstones") == [("community",)]
+    again = cli.fetch("--force")
     assert again.returncode == 0
-    assert fetched.count() == total - 3  # nothing came back
-    assert fetched.rows("SELECT count(*) FROM entries_fts")[0][0] == total - 3
-    bad = fetched.run("prune", "--older-than", "soon")
-    assert bad.returncode == 2
+    assert cli.count() == total - 3  # nothing came back
+    assert cli.rows("SELECT count(*) FROM entries_fts")[0][0] == total - 3
 
 
 def test_csv_has_the_json_keys_and_defuses_formulas(fetched: Cli) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from archfeed.text import iso
 from conftest import (
     ONE_ITEM,
     Cli,
+    Clock,
     FeedServer,
     assert_about,
     assert_no_traceback,
@@ -89,12 +90,34 @@ def test_retry_after_is_honoured(cli: Cli, server: FeedServer) -> None:
 
 
 def a_day_passes(cli: Cli) -> None:
-    """As if the next fetch ran a day later: every backoff has expired (the clock stays put)."""
-    day_ago = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    conn = sqlite3.connect(cli.db)
-    conn.execute("UPDATE sources SET skip_until = ?, last_fetch = ?", (day_ago, day_ago))
-    conn.commit()
-    conn.close()
+    """The next run is a day later: every backoff has expired."""
+    clock = cli.clock if isinstance(cli.clock, Clock) else Clock(datetime.now(UTC))
+    clock.advance(timedelta(days=1, seconds=1))
+    cli.clock = clock
+
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def test_backoff_doubles_per_failure_up_to_a_day(cli: Cli, server: FeedServer) -> None:
+    """30 min after the first failure, then twice as long after each one, never more than a day:
+    each next try is exactly that far from the fetch that failed, and the source is asked again
+    as soon as it comes, not before."""
+    server.feed("/fail", b"oops", "text/plain", 500)
+    cli.write_config([("flaky", server.url("/fail"))])
+    cli.clock = clock = Clock(START)
+    expected = [timedelta(minutes=30) * 2**n for n in range(6)] + [timedelta(days=1)] * 2
+    for failures, delay in enumerate(expected, start=1):
+        failed = cli.fetch()
+        assert failed.returncode == 3, failed.stderr
+        assert server.hits["/fail"] == failures
+        health = sources_json(cli)["flaky"]
+        assert health["failures"] == failures
+        assert health["next_try"] == iso(clock.now + delay), f"after {failures} failures"
+        clock.advance(delay - timedelta(seconds=1))
+        assert "skipped after" in source_line(cli.fetch().stderr, "flaky")
+        assert server.hits["/fail"] == failures, "asked before its next try"
+        clock.advance(timedelta(seconds=1))
 
 
 def test_gone_source_is_skipped_until_its_url_changes(cli: Cli, server: FeedServer) -> None:
