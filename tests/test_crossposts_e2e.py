@@ -289,3 +289,37 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
     assert len(listed) == 4
     assert [len(e["also_at"]) for e in listed if e["source"] == "blog" and e["also_at"]] == [1]
     assert "stored entries" not in cli.fetch().stderr  # once
+
+
+def test_both_topic_plans_give_the_same_answer(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--topic` is answered by one of two plans, chosen by the topic's size (store/query.py):
+    each plan, forced for every topic, finds the same articles, the copies' topics included."""
+    from archfeed.store import query
+
+    labelled = json.loads(DATA.read_text(encoding="utf-8"))
+    files = write_feeds(labelled, tmp_path / "feeds")
+    rules = "".join(
+        f'[topics.{name}]\nkeywords = ["{word}"]\n'
+        for name, word in [("databases", "postgres"), ("queues", "kafka"), ("python", "python"),
+                           ("k8s", "kubernetes"), ("rust", "rust")]
+    )  # fmt: skip
+    cli.write_config([(source, str(file)) for source, file in files], extra=rules)
+    assert cli.fetch().returncode == 0
+    assert cli.rows("SELECT count(DISTINCT cluster) FROM entries")[0][0] > 5
+
+    def answers() -> list[Any]:
+        found: list[Any] = [cli.list_json("--topic", topic) for topic in TOPICS]
+        found += [cli.list_json("--topic", topic, "--all") for topic in TOPICS]
+        found.append(cli.list_json("--topic", "databases", "--topic", "queues"))
+        found.append(json.loads(cli.run("topics", "--format", "json").stdout))
+        return found
+
+    TOPICS = ("databases", "queues", "python", "k8s", "rust", "nothing-has-it")
+    monkeypatch.setattr(query, "RARE_TOPIC", 10**9)  # every topic is rare: its own entries
+    rare = answers()
+    monkeypatch.setattr(query, "RARE_TOPIC", 1)  # every topic is common: newest first
+    common = answers()
+    assert rare == common
+    assert sum(len(found) for found in rare[: len(TOPICS)]) > 10, "too few to tell the plans apart"

@@ -19,6 +19,7 @@ import re
 import signal
 import subprocess
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -513,6 +514,31 @@ def test_gzip_bodies_with_and_without_content_encoding(cli: Cli, httpserver: HTT
     titles = {e["title"] for e in cli.list_json()}
     assert "Idempotency keys in payment APIs" in titles
     assert "Raft leader election, step by step" in titles
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+def test_deflate_bodies_zlib_wrapped_and_raw(cli: Cli, httpserver: HTTPServer) -> None:
+    """Content-Encoding: deflate is zlib-wrapped by the standard (RFC 9110) and raw deflate from
+    many servers: both are read."""
+    deflate = {"Content-Encoding": "deflate"}
+    wrapped = serve(
+        httpserver, "wrapped", zlib.compress(fixture_bytes("rss2.xml")), RSS, headers=deflate
+    )
+    atom = _raw_deflate(fixture_bytes("atom.xml"))
+    raw = serve(httpserver, "raw", atom, "application/atom+xml", headers=deflate)
+    cli.write_config([("wrapped", wrapped), ("raw", raw)])
+
+    done = cli.fetch()
+
+    assert done.returncode == 0, done.stderr
+    assert source_line(done.stderr, "wrapped") == "wrapped: 3 new, 0 updated"
+    assert source_line(done.stderr, "raw").startswith("raw: 3 new, 0 updated")
+    titles = {e["title"] for e in cli.list_json()}
+    assert {"Idempotency keys in payment APIs", "Raft leader election, step by step"} <= titles
 
 
 # -- 11. byte cap ---------------------------------------------------------------------------------
