@@ -321,6 +321,31 @@ def test_import_write_appends_and_keeps_the_existing_text(tmp_path: Path) -> Non
     assert cli.config.read_bytes() == written
 
 
+def test_import_write_through_a_symlink_keeps_the_link_and_the_mode(tmp_path: Path) -> None:
+    """A config kept in a dotfiles repository and linked into place: the new text goes to the
+    link's target, the link stays a link, and the file keeps its mode (0600 here); the date of
+    the import comes from the clock."""
+    cli = make_cli(tmp_path)
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "feeds.toml"
+    shutil.copy(EXAMPLE, real)
+    real.chmod(0o600)
+    cli.config.symlink_to(real)
+    (tmp_path / "subs.opml").write_bytes(OPML_2)
+    cli.clock = lambda: datetime(2026, 7, 14, 9, 30, tzinfo=UTC)
+
+    done = cli.run("opml", "import", "subs.opml", "--write")
+
+    assert done.returncode == 0, done.stderr
+    assert cli.config.is_symlink()
+    assert cli.config.resolve() == real.resolve()
+    assert real.stat().st_mode & 0o7777 == 0o600
+    assert b"\n# imported from subs.opml on 2026-07-14\n" in real.read_bytes()
+    assert len(load(cli.config).sources) == 16 + 3
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["feeds.toml"]  # no temporary left
+
+
 def test_import_write_that_would_break_the_config_changes_nothing(tmp_path: Path) -> None:
     cli = make_cli(tmp_path)
     cli.config.write_text("source = []  # an inline array cannot take [[source]] tables\n")

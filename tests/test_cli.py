@@ -1,0 +1,83 @@
+"""The command line's own options and output rules: -q, colour (NO_COLOR, FORCE_COLOR, a
+terminal or not), --debug, unknown formats."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import FIXTURES, Cli
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def stored(cli: Cli) -> Cli:
+    cli.write_config([("blog", str(FIXTURES / "rss2.xml")), ("missing", "/nonexistent/x.xml")])
+    assert cli.fetch().returncode == 3
+    return cli
+
+
+def test_quiet_prints_nothing_but_errors(stored: Cli) -> None:
+    """-q: no progress, summary or hint lines; data still on stdout; an error still said."""
+    fetched = stored.run("-q", "fetch", "--force")
+    assert (fetched.returncode, fetched.stdout, fetched.stderr) == (3, "", "")
+    assert stored.fetch().stderr.count("\n") >= 3, "without -q, fetch says what it did"
+    listed = stored.run("-q", "list", "--format", "plain")
+    assert listed.stderr == ""
+    assert len(listed.stdout.splitlines()) == 3
+    nothing = stored.run("-q", "list", "--format", "table", "--search", "zzzzqqq")
+    assert (nothing.stdout, nothing.stderr) == ("", "")
+    failed = stored.run("-q", "show", "ffffffffff")
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("archfeed: error: no entry with an id starting")
+
+
+def test_colour_on_a_terminal_never_under_no_color_or_in_a_pipe(stored: Cli) -> None:
+    table = ("list", "--format", "table")
+    coloured = stored.run(*table, terminal=True, env={"TERM": "xterm-256color"})
+    assert SGR.search(coloured.stdout), "a terminal gets colour"
+    plain = stored.run(*table, terminal=True, env={"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert not SGR.search(plain.stdout)
+    assert SGR.sub("", coloured.stdout) == plain.stdout  # the same table, without colour
+    assert not SGR.search(stored.run(*table).stdout), "a pipe gets none"
+    dumb = stored.run(*table, terminal=True, env={"TERM": "dumb"})
+    assert not SGR.search(dumb.stdout)
+    forced = stored.run(*table, env={"FORCE_COLOR": "1"})
+    assert SGR.search(forced.stdout), "FORCE_COLOR colours a pipe (less -R)"
+    both = stored.run(*table, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert not SGR.search(both.stdout), "NO_COLOR wins"
+
+
+def test_no_format_means_a_table_on_a_terminal_and_plain_text_in_a_pipe(stored: Cli) -> None:
+    on_terminal = stored.run("list", terminal=True)
+    assert "─" in on_terminal.stdout or "━" in on_terminal.stdout
+    piped = stored.run("list")
+    assert all(line.count("\t") == 4 for line in piped.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("list", "--format", "yaml"), ("topics", "-f", "csv"), ("digest", "--format", "table")],
+)
+def test_an_unknown_format_is_a_usage_error(stored: Cli, args: tuple[str, ...]) -> None:
+    done = stored.run(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"archfeed: error: unknown format '{args[2]}'" in done.stderr
+    assert "hint: use one of: " in done.stderr
+
+
+def test_debug_shows_the_traceback_through_the_installed_entry_point(cli: Cli) -> None:
+    """Without --debug an error is one message and its exit code; with it, Python's traceback
+    (a process of its own: the traceback is what the interpreter prints at exit)."""
+    cli.config.write_text("[[source]]\nname = 1\n", encoding="utf-8")
+    plain = cli.spawn("check")
+    assert plain.returncode == 2
+    assert "Traceback" not in plain.stderr
+    assert plain.stderr.startswith("archfeed: error: ")
+    debug = cli.spawn("--debug", "check")
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "archfeed.errors.ConfigError" in debug.stderr
