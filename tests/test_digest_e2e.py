@@ -216,3 +216,12 @@ def test_markdown_list_is_a_bulleted_list(fetched: Cli) -> None:
     items = [line for line in lines if line.startswith("- ")]
     assert len(items) == len(fetched.list_json())
     assert all(line.startswith("- **") for line in items)
+
+
+def test_a_digest_is_dated_by_the_clock_and_its_mark_by_the_run(fetched: Cli) -> None:
+    fetched.clock = Clock(datetime(2026, 5, 1, 7, 0, tzinfo=UTC))
+    document = json.loads(fetched.run("digest", "--format", "json").stdout)
+    assert document["generated"] == "2026-05-01T07:00:00Z"
+    assert fetched.rows("SELECT name, sent FROM digests") == [("default", "2026-05-01T07:00:00Z")]
+    text = fetched.run("digest", "--name", "weekly", "--dry-run").stdout
+    assert text.startswith('archfeed digest "weekly": 9 new, 2026-05-01 07:00 UTC')

@@ -21,6 +21,7 @@ import subprocess
 import time
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -754,6 +755,25 @@ def test_list_since_until_boundaries_and_offsets(filled: Filled) -> None:
     before = cli.list_json("--until", "2025-02-20T10:00:00")
     assert webhooks["id"] not in {e["id"] for e in before}
     assert len(at) + len(before) == len(entries)
+
+
+def test_list_since_a_duration_counts_back_from_the_clock(filled: Filled) -> None:
+    """`--since 7d` is seven days before now, as the clock says: on 2025-02-27 12:00 it is
+    2025-02-20 12:00, two hours after the webhooks entry, which `--since 8d` includes."""
+    cli, entries = filled
+    webhooks = by_title(entries)["Hardening webhooks [bold red]pwned[/] [31m edition"]
+    saved = cli.clock
+    cli.clock = lambda: datetime(2025, 2, 27, 12, 0, tzinfo=UTC)
+    try:
+        week = [e["id"] for e in cli.list_json("--since", "7d")]
+        eight = [e["id"] for e in cli.list_json("--since", "8d")]
+        hours = [e["id"] for e in cli.list_json("--until", "170h")]  # before 2025-02-20 10:00
+    finally:
+        cli.clock = saved
+    assert webhooks["id"] not in week
+    assert webhooks["id"] in eight
+    assert week == [e["id"] for e in entries if e["published"] >= "2025-02-20T12:00:00Z"]
+    assert hours == [e["id"] for e in entries if e["published"] < "2025-02-20T10:00:00Z"]
 
 
 def test_list_bad_since_is_a_usage_error(filled: Filled) -> None:
