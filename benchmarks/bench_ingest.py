@@ -80,15 +80,14 @@ def measure(size: int, batch: int, folder: Path) -> float:
         for i in range(size // 1000 + 2)
     ]
     config = Config(path=None, settings=Settings(languages=("en",)), sources=tuple(sources))
-    store = Store(folder / f"bench-{size}.db")
-    stored: list[str] = []
-    for index in range(size // 1000):
-        entries = [gen.entry() for _ in range(1000)]
-        stored.extend(entry.text for entry in entries[::97])
-        _ingest(config, store, sources[index], entries)
-    fresh = [gen.entry(gen.rng.choice(stored) if i % 10 == 0 else None) for i in range(batch)]
-    elapsed = _ingest(config, store, sources[-1], fresh)
-    store.close()
+    with Store(folder / f"bench-{size}.db") as store:
+        stored: list[str] = []
+        for index in range(size // 1000):
+            entries = [gen.entry() for _ in range(1000)]
+            stored.extend(entry.text for entry in entries[::97])
+            _ingest(config, store, sources[index], entries)
+        fresh = [gen.entry(gen.rng.choice(stored) if i % 10 == 0 else None) for i in range(batch)]
+        elapsed = _ingest(config, store, sources[-1], fresh)
     return elapsed / batch * 1e6
 
 

@@ -107,7 +107,8 @@ INSERT = (
 def build(db: Path, count: int, seed: int) -> None:
     for suffix in ("", "-wal", "-shm", ".complete"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    Store(db).close()  # archfeed's schema, migrated to the current version
+    with Store(db):  # archfeed's schema, migrated to the current version
+        pass
     conn = sqlite3.connect(db, isolation_level=None)
     for pragma in ("journal_mode = DELETE", "journal_mode = OFF", "synchronous = OFF",
                    "cache_size = -2000000", "temp_store = MEMORY"):  # fmt: skip
@@ -173,42 +174,43 @@ def main() -> None:
         started = time.perf_counter()
         build(args.db, args.entries, args.seed)
         print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    store = Store(args.db)
-    counts = dict(store.conn.execute("SELECT topic, count(*) FROM entry_topics GROUP BY topic"))
-    common, rare = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
-    hits = "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?"
-    words = {w: store.conn.execute(hits, (f'"{w}"*',)).fetchone()[0] for w in SEARCHES}
-    binary = os.environ.get("ARCHFEED_BIN", str(Path(sys.executable).parent / "archfeed"))
-    env = {**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()}  # no user config is read
-    cwd = tempfile.mkdtemp()  # and no ./feeds.toml
+    with Store(args.db) as store:
+        counts = dict(store.conn.execute("SELECT topic, count(*) FROM entry_topics GROUP BY topic"))
+        common, rare = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
+        hits = "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?"
+        words = {w: store.conn.execute(hits, (f'"{w}"*',)).fetchone()[0] for w in SEARCHES}
+        binary = os.environ.get("ARCHFEED_BIN", str(Path(sys.executable).parent / "archfeed"))
+        env = {**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()}  # no user config is read
+        cwd = tempfile.mkdtemp()  # and no ./feeds.toml
 
-    def command(*argv: str) -> Callable[[], object]:
-        full = [binary, "--db", str(args.db), *argv]
-        return lambda: subprocess.run(full, cwd=cwd, env=env, capture_output=True, check=True)
+        def command(*argv: str) -> Callable[[], object]:
+            full = [binary, "--db", str(args.db), *argv]
+            return lambda: subprocess.run(full, cwd=cwd, env=env, capture_output=True, check=True)
 
-    def query(where: Filter) -> Callable[[], object]:
-        return lambda: store.entries(where, text_chars=151)
+        def query(where: Filter) -> Callable[[], object]:
+            return lambda: store.entries(where, text_chars=151)
 
-    cases: list[tuple[str, Callable[[], object], float]] = []
-    for topic in (common, rare):
-        label = f"--lang en --topic {topic} ({counts[topic]:,} entries with it)"
-        where = Filter(langs=("en",), topics=(topic,), limit=50)
-        cases.append((f"query: {label}", query(where), 10))
-        argv = ("list", "--lang", "en", "--topic", topic, "--limit", "50", "--format", "json")
-        cases.append((f"end to end: list {label}", command(*argv), 250))
-    for word, found in words.items():
-        label = f"--search {word} ({found:,} entries match)"
-        cases.append((f"query: {label}", query(Filter(search=word, limit=50)), 50))
-        argv = ("list", "--search", word, "--limit", "50", "--format", "json")
-        cases.append((f"end to end: list {label}", command(*argv), 250))
-    cases.append(("end to end: archfeed --version", command("--version"), 120))
-    print(f"{args.entries:,} entries in {args.db}; median of {args.runs} runs after one warm-up\n")
-    print("| what | median ms | max ms | goal ms | met |\n|---|--:|--:|--:|---|")
-    for label, call, goal in cases:
-        median, worst = timed(call, args.runs)
-        print(f"| {label} | {median:.1f} | {worst:.1f} | ≤ {goal:g} | "
-              f"{'met' if median <= goal else 'MISSED'} |", flush=True)  # fmt: skip
-    store.close()
+        cases: list[tuple[str, Callable[[], object], float]] = []
+        for topic in (common, rare):
+            label = f"--lang en --topic {topic} ({counts[topic]:,} entries with it)"
+            where = Filter(langs=("en",), topics=(topic,), limit=50)
+            cases.append((f"query: {label}", query(where), 10))
+            argv = ("list", "--lang", "en", "--topic", topic, "--limit", "50", "--format", "json")
+            cases.append((f"end to end: list {label}", command(*argv), 250))
+        for word, found in words.items():
+            label = f"--search {word} ({found:,} entries match)"
+            cases.append((f"query: {label}", query(Filter(search=word, limit=50)), 50))
+            argv = ("list", "--search", word, "--limit", "50", "--format", "json")
+            cases.append((f"end to end: list {label}", command(*argv), 250))
+        cases.append(("end to end: archfeed --version", command("--version"), 120))
+        print(
+            f"{args.entries:,} entries in {args.db}; median of {args.runs} runs after one warm-up\n"
+        )
+        print("| what | median ms | max ms | goal ms | met |\n|---|--:|--:|--:|---|")
+        for label, call, goal in cases:
+            median, worst = timed(call, args.runs)
+            print(f"| {label} | {median:.1f} | {worst:.1f} | ≤ {goal:g} | "
+                  f"{'met' if median <= goal else 'MISSED'} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from archfeed.cli.environment import Environment
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# The DESIGN §2 contract for every entry object of `list --format json`.
+# The contract (docs/design.md) for every entry object of `list --format json`.
 ENTRY_KEYS = frozenset(
     {
         "id",

@@ -264,7 +264,7 @@ def test_conditional_get_not_modified_counted_in_total(cli: Cli, httpserver: HTT
 
 
 def test_not_modified_source_has_a_summary_line(cli: Cli, httpserver: HTTPServer) -> None:
-    """DESIGN §2: one summary line per source, not-modified ones too (once printed only with -v)."""
+    """docs/design.md, "The data flow of a fetch": one summary line per source, not-modified ones too (once printed only with -v)."""
     httpserver.expect_request("/rss2").respond_with_handler(
         _etag_handler(fixture_bytes("rss2.xml"))
     )
@@ -899,7 +899,7 @@ def test_missing_local_file_fails_cleanly(cli: Cli, tmp_path: Path) -> None:
     assert cli.count() == 3
 
 
-# -- DESIGN §4: time; the sandbox ----------------------------------------------------------------
+# -- time (docs/design.md, "Time"); the sandbox ----------------------------------------------------------------
 
 
 def test_future_and_missing_dates_are_dated_first_seen(cli: Cli, httpserver: HTTPServer) -> None:

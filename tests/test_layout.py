@@ -1,4 +1,4 @@
-"""DESIGN §6: each module owns one thing, says so in its docstring, stays small, and imports only
+"""docs/design.md, "Layers": each module owns one thing, says so in its docstring, stays small, and imports only
 what its layer allows."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Error kinds and exit codes.
 
-Owns: ArchfeedError (a message and a hint for the user) and the exit codes of DESIGN §2. Never
-prints: only cli.py turns an error into output and an exit status.
+Owns: ArchfeedError (a message and a hint for the user) and the exit codes of docs/design.md
+("Exit codes"). Never prints: only cli/__init__.py turns an error into output and an exit status.
 """
 
 from __future__ import annotations

@@ -173,8 +173,16 @@ Command = TypeVar("Command", bound=Callable[..., None])
 def filter_options(command: Command) -> Command:
     """Give `command` the filter options: it takes them as one Filter, its parameter `where`,
     built once the options are parsed (so a bad --since is a usage error of that command)."""
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "where"]
+    # the command's annotations are strings (PEP 563); `where` is never evaluated, so Filter is
+    # imported only once a command runs
+    signature = inspect.signature(command)
+    own = [
+        p.replace(annotation=eval(p.annotation, command.__globals__))  # noqa: S307 -- our own code
+        if isinstance(p.annotation, str)
+        else p
+        for p in signature.parameters.values()
+        if p.name != "where"
+    ]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
         for name, kind in _FILTERS.items()

@@ -9,15 +9,17 @@ for the next one. Never renders or queries by itself.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from archfeed.cli.app import app, choose_format, filter_options, format_option, state_of
 from archfeed.cli.environment import OutputError
 from archfeed.errors import ArchfeedError
-from archfeed.models import Filter
 from archfeed.render.digest import FORMATS
+
+if TYPE_CHECKING:
+    from archfeed.models import Filter
 
 
 @app.command()

@@ -8,14 +8,16 @@ config changed, is a named step (State.classify_again) of the commands that show
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from archfeed.cli.app import State, app, choose_format, filter_options, format_option, state_of
-from archfeed.models import Filter, Screen
 from archfeed.render import FORMATS as ENTRY_FORMATS
 from archfeed.render.detail import FORMATS as DETAIL_FORMATS
+
+if TYPE_CHECKING:
+    from archfeed.models import Filter, Screen
 
 ListFormat = Annotated[str | None, format_option(ENTRY_FORMATS)]
 DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
@@ -25,6 +27,8 @@ MIN_ID_PREFIX = 6
 
 def screen(state: State) -> Screen:
     """What this run's stdout is, for the renderers."""
+    from archfeed.models import Screen
+
     env = state.env
     colours = env.colours
     return Screen(env.stdout_is_terminal or colours is not None, colours, env.width)

@@ -1,13 +1,12 @@
 """Cross-posts: the keys that find an entry's copies, and the decision that two entries are one
 article.
 
-Owns: the rules of DESIGN §4 for "the same article in two feeds". Pure: never does I/O; the
-store indexes what `keys()` computes, and update.py asks `same_article()` about the candidates
-the store finds. Beside it: urls.py (canonical links, private hosts), boilerplate.py (what is not
-the article), titles.py (what titles say), excerpts.py (the excerpt rule). Precision beats
-recall: every rule that could merge two different articles has a guard, because a false merge
-hides an article from the reader.
-"""
+Owns: the rules of docs/design.md ("Cross-posts") for "the same article in two feeds". Pure: never
+does I/O; the store indexes what `keys()` computes, and update.py asks `same_article()` about the
+candidates the store finds. Beside it: urls.py (canonical links, private hosts), boilerplate.py
+(what is not the article), titles.py (what titles say), excerpts.py (the excerpt rule). Precision
+beats recall: every rule that could merge two different articles has a guard, because a false merge
+hides an article from the reader."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """What every feed format's entries go through on their way out of parse: identity, safe links,
 bounds, categories, language codes, and the link a body names as where it was first published.
 
-Owns: DESIGN §4's entry identity and the limits on hostile feed text. Never reads a document:
-parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py (JSON Feed) do.
+Owns: the entry identity of docs/design.md ("Identity") and the limits on hostile feed text.
+Never reads a document: parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py (JSON Feed) do.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def bounded(entry: ParsedEntry) -> ParsedEntry:
 
 
 def identity(guid: str | None, url: str | None, title: str, date: Any, text: str) -> str:
-    """DESIGN §4: the guid/id, else the link, else a hash of title and date (and of the text when
-    there is neither, so that untitled undated items stay apart)."""
+    """docs/design.md, "Identity": the guid/id, else the link, else a hash of title and date (and
+    of the text when there is neither, so that untitled undated items stay apart)."""
     if guid and guid.strip():
         return guid.strip()
     if url:

@@ -11,17 +11,21 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from archfeed.models import Screen, SourceReport, StoredEntry
 from archfeed.text import excerpt, iso
+
+if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not pay
+    from archfeed.models import Screen, SourceReport, StoredEntry
+
+    Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
 
 ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang", "topics",
               "excerpt", "author", "also_at")  # fmt: skip
 
 
 def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
-    """The JSON contract of DESIGN §2: exactly these keys, in this order."""
+    """The JSON contract of docs/design.md: exactly these keys, in this order."""
     return {
         "id": entry.id,
         "title": entry.title,
@@ -178,7 +182,6 @@ def _table(
     console(out, screen).print(table)
 
 
-Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
 ENTRY_WRITERS: dict[str, Writer] = {
     "table": _table,
     "plain": _plain,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from archfeed.models import EntryDetail, Screen, Source, SourceHealth
 from archfeed.render import console, entry_object, write_json
 from archfeed.text import iso
+
+if TYPE_CHECKING:
+    from archfeed.models import EntryDetail, Screen, Source, SourceHealth
 
 FORMATS = ("table", "plain", "json")
 
@@ -81,6 +83,8 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
 
 def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]:
     """`sources --format json`: one object per configured source."""
+    from archfeed.models import SourceHealth
+
     h = health or SourceHealth(source.name, source.url)
     return {
         "name": source.name,

@@ -12,16 +12,18 @@ import textwrap
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archfeed.models import StoredEntry
 from archfeed.render import entry_meta, entry_object, markdown_item, md_escape
 from archfeed.text import excerpt, iso
 
+if TYPE_CHECKING:
+    from archfeed.models import StoredEntry
+
+    Groups = list[tuple[str, list[StoredEntry]]]
+
 WIDTH = 72  # a mail body
 OTHER = "other"
-
-Groups = list[tuple[str, list[StoredEntry]]]
 
 
 def group(entries: Sequence[StoredEntry], topic_order: Sequence[str]) -> Groups:

@@ -110,10 +110,10 @@ RARE_TOPIC = 5000  # entries: below this, a topic's own entries drive the query
 
 
 def _topic_clause(conn: sqlite3.Connection, topics: tuple[str, ...]) -> tuple[str, list[object]]:
-    """An article has the topics of all its copies (DESIGN §4). Two plans, chosen by a cheap
-    probe of the topic's size: a rare topic's entries (and their clusters' members) are looked up
-    directly, then sorted; a common topic is checked entry by entry while reading newest first,
-    which stops after `--limit` matches. Either plan alone is slow for the other case on 1M
+    """An article has the topics of all its copies (docs/design.md, "Topics"). Two plans, chosen by
+    a cheap probe of the topic's size: a rare topic's entries (and their clusters' members) are
+    looked up directly, then sorted; a common topic is checked entry by entry while reading newest
+    first, which stops after `--limit` matches. Either plan alone is slow for the other case on 1M
     entries (hundreds of ms)."""
     marks = ", ".join("?" * len(topics))
     size = conn.execute(

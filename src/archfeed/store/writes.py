@@ -200,7 +200,7 @@ def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[str
 
 
 def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
-    """DESIGN §4: no usable date, or one in the future, means 'dated when first seen'."""
+    """docs/design.md, "Time": no usable date, or one in the future, is 'dated when first seen'."""
     if when is None or when > now:
         return old.published if old and when is None else first_seen
     return iso(when)
