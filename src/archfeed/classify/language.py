@@ -44,14 +44,12 @@ _ONE_LANGUAGE_SCRIPTS = {
     "hangul": "ko", "greek": "el", "hebrew": "he", "thai": "th", "armenian": "hy", "georgian": "ka",
     "devanagari": "hi",
 }  # fmt: skip
-_CYRILLIC_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("uk", re.compile("[іїєґІЇЄҐ]")),
-    ("ru", re.compile("[ыэёЫЭЁ]")),
-    ("be", re.compile("[ўЎ]")),
-    ("sr", re.compile("[ђћџЂЋЏ]")),
-    ("mk", re.compile("[ѓќѕЃЌЅ]")),
-    ("kk", re.compile("[әғқңөұүһӘҒҚҢӨҰҮҺ]")),
-)
+# letters that only one Cyrillic language writes
+_CYRILLIC_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (lang, re.compile(f"[{letters}]"))
+    for lang, letters in {"uk": "іїєґІЇЄҐ", "ru": "ыэёЫЭЁ", "be": "ўЎ", "sr": "ђћџЂЋЏ",
+                          "mk": "ѓќѕЃЌЅ", "kk": "әғқңөұүһӘҒҚҢӨҰҮҺ"}.items()
+)  # fmt: skip
 # Short words only one of the two writes: "ми", "що", "з" are Ukrainian, "мы", "что", "с" Russian
 _CYRILLIC_WORDS = {
     "uk": frozenset("що як це та від але або щоб коли чому ми ви вони з із його її є".split()),

@@ -96,28 +96,31 @@ def _version(ctx: typer.Context, value: bool) -> None:
         raise typer.Exit()
 
 
+def _file_option(name: str, short: str | None, envvar: str, summary: str) -> Any:
+    """A global option naming a file, also read from an environment variable."""
+    names = (name, short) if short else (name,)
+    return typer.Option(*names, envvar=envvar, show_envvar=True, dir_okay=False, help=summary)
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option(
+        _file_option(
             "--config",
             "-c",
-            envvar="ARCHFEED_CONFIG",
-            show_envvar=True,
-            dir_okay=False,
-            help="Config file [default: ./feeds.toml if present, else the user config dir's]",
+            "ARCHFEED_CONFIG",
+            "Config file [default: ./feeds.toml if present, else the user config dir's]",
         ),
     ] = None,
     db: Annotated[
         Path | None,
-        typer.Option(
+        _file_option(
             "--db",
-            envvar="ARCHFEED_DB",
-            show_envvar=True,
-            dir_okay=False,
-            help="Database file [default: [settings].db, else the user data dir's archfeed.db]",
+            None,
+            "ARCHFEED_DB",
+            "Database file [default: [settings].db, else the user data dir's archfeed.db]",
         ),
     ] = None,
     quiet: Annotated[

@@ -32,16 +32,13 @@ def import_(
     file: Annotated[
         Path, typer.Argument(metavar="FILE", help="The OPML file ('-' reads standard input)")
     ],
-    write: Annotated[
-        bool,
-        typer.Option("--write", help="Append the new sources to the config instead of printing"),
-    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="Append them to the config")] = False,
 ) -> None:
     """Print the OPML file's feeds that are not in the config as [[source]] blocks (or add them)."""
-    from archfeed import opml
-
     state = state_of(ctx)
     config = state.config(required=write)
+    from archfeed import opml
+
     origin = "standard input" if str(file) == "-" else str(file)
     imported = opml.read(_read_input(file, state.env.stdin), origin)
     for warning in imported.warnings:

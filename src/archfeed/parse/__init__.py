@@ -21,15 +21,7 @@ import feedparser
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
-from archfeed.parse.entries import (
-    bounded,
-    categories,
-    identity,
-    language,
-    origin_link,
-    safe_url,
-    untitled,
-)
+from archfeed.parse.entries import language, origin_link, safe_url, shaped
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
@@ -147,7 +139,7 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     feed = doc.get("feed", {})
     # the feed's author is every entry's author unless the entry names its own (RSS, Atom, JSON)
     feed_author = clean(feed.get("author", "")) or None
-    entries = tuple(bounded(_xml_entry(item, base_url, feed_author)) for item in doc.entries)
+    entries = tuple(_xml_entry(item, base_url, feed_author) for item in doc.entries)
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=language(feed.get("language")),
@@ -169,16 +161,15 @@ def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry
     )
     published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
     raw_title = _plain(item.get("title_detail")) or clean(item.get("title", ""))
-    return ParsedEntry(
-        key=identity(
-            item.get("id"), url, raw_title, item.get("published") or item.get("updated"), text
-        ),
+    return shaped(
+        guid=item.get("id"),
         url=url,
-        title=raw_title or untitled(text, url),
+        title=raw_title,
+        raw_date=item.get("published") or item.get("updated"),
         text=text,
         author=clean(item.get("author", "")) or feed_author,
         published=published,
-        categories=categories(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
+        tags=(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
         origin=_origin(item, base_url),
     )
 

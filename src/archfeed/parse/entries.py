@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +23,34 @@ _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
 _MAX_TITLE, _MAX_AUTHOR, _MAX_CATEGORY, _MAX_CATEGORIES = 300, 200, 100, 32
 _MAX_URL, _MAX_TEXT = 2048, 200_000
+
+
+def shaped(
+    *,
+    guid: str | None,
+    url: str | None,
+    title: str,
+    raw_date: Any,
+    text: str,
+    author: str | None,
+    published: datetime | None,
+    tags: Iterable[Any],
+    origin: str | None,
+) -> ParsedEntry:
+    """An entry as every format makes it: its identity, a title when it has none, its categories
+    as clean text, within the bounds."""
+    return bounded(
+        ParsedEntry(
+            key=identity(guid, url, title, raw_date, text),
+            url=url,
+            title=title or untitled(text, url),
+            text=text,
+            author=author,
+            published=published,
+            categories=categories(tags),
+            origin=origin,
+        )
+    )
 
 
 def bounded(entry: ParsedEntry) -> ParsedEntry:

@@ -12,15 +12,7 @@ from typing import Any
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
-from archfeed.parse.entries import (
-    bounded,
-    categories,
-    identity,
-    language,
-    origin_link,
-    safe_url,
-    untitled,
-)
+from archfeed.parse.entries import language, origin_link, safe_url, shaped
 from archfeed.text import clean, html_to_text
 
 
@@ -41,9 +33,7 @@ def parse_json(body: bytes, base_url: str) -> ParsedFeed:
     feed_base = safe_url(doc.get("home_page_url"), base_url) or base_url
     feed_author = _json_authors(doc)
     entries = tuple(
-        bounded(_json_entry(item, feed_base, feed_author))
-        for item in items
-        if isinstance(item, dict)
+        _json_entry(item, feed_base, feed_author) for item in items if isinstance(item, dict)
     )
     return ParsedFeed(
         title=clean(str(doc.get("title", ""))),
@@ -79,14 +69,15 @@ def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) ->
     raw_date = item.get("date_published") or item.get("date_modified")
     title = clean(str(item.get("title") or ""))
     raw_id = item.get("id")
-    return ParsedEntry(
-        key=identity(str(raw_id) if raw_id not in (None, "") else None, url, title, raw_date, text),
+    return shaped(
+        guid=str(raw_id) if raw_id not in (None, "") else None,
         url=url,
-        title=title or untitled(text, url),
+        title=title,
+        raw_date=raw_date,
         text=text,
         author=_json_authors(item) or feed_author,
         published=_rfc3339(raw_date),
-        categories=categories(item.get("tags") or []),
+        tags=item.get("tags") or [],
         origin=origin_link(html if isinstance(html, str) else text, base_url),
     )
 

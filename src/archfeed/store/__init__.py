@@ -19,7 +19,6 @@ from pathlib import Path
 from archfeed.errors import StoreError
 from archfeed.models import (
     Article,
-    Change,
     Classified,
     DedupKeys,
     EntryDetail,
@@ -33,10 +32,10 @@ from archfeed.models import (
     Validators,
 )
 from archfeed.store import clusters, query, transactions, writes
-from archfeed.store.writes import Known, entry_hash, entry_id
+from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
 from archfeed.text import iso, parse_iso
 
-__all__ = ["Known", "Store", "entry_hash", "entry_id"]
+__all__ = ["Fetched", "Known", "Store", "entry_hash", "entry_id"]
 
 SCHEMA_VERSION = 8
 BUSY_TIMEOUT_S = 30.0
@@ -163,21 +162,12 @@ class Store:
     def health(self) -> dict[str, SourceHealth]:
         return query.health(self.conn)
 
-    def save(
-        self,
-        source: Source,
-        fingerprint: str,
-        result: FetchResult,
-        changes: Sequence[Change],
-        known: dict[str, Known],
-        now: datetime,
-    ) -> tuple[int, int, int]:
+    def save(self, fetched: Fetched) -> tuple[int, int, int]:
         """Write one source's new and changed entries, their clusters of copies and the source's
-        fetch state, all or nothing (a transaction, or a savepoint inside batched()).
-        `fingerprint` is the classification the changes were made with. Returns (new, updated,
-        duplicates): duplicates are new copies of stored articles."""
+        fetch state, all or nothing (a transaction, or a savepoint inside batched()). Returns
+        (new, updated, duplicates): duplicates are new copies of stored articles."""
         with self._transaction() as conn:
-            return writes.save(conn, source, fingerprint, result, changes, known, now)
+            return writes.save(conn, fetched)
 
     # -- classification after a config change ----------------------------------------------------
 

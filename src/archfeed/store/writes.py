@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry, Source
@@ -71,17 +71,24 @@ class Known:
     published: str
 
 
-def save(
-    conn: sqlite3.Connection,
-    source: Source,
-    fingerprint: str,
-    result: FetchResult,
-    changes: Sequence[Change],
-    known: dict[str, Known],
-    now: datetime,
-) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class Fetched:
+    """What a source's fetch writes: its new and changed entries, and its fetch state."""
+
+    source: Source
+    classified_with: str  # the config's fingerprint the changes were classified under
+    result: FetchResult
+    now: datetime
+    changes: Sequence[Change] = ()
+    known: Mapping[str, Known] = field(default_factory=dict)  # its entries stored before
+
+
+def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
     """One source's new and changed entries, their clusters of copies and the source's fetch
     state. Returns (new, updated, duplicates)."""
+    source, result, now, changes, known = (
+        fetched.source, fetched.result, fetched.now, fetched.changes, fetched.known
+    )  # fmt: skip
     stamp = iso(now)
     # seqs are given here, as SQLite would (one above the largest), so that the rows that point
     # at an entry are written without looking each one up by id
@@ -108,7 +115,7 @@ def save(
         topics.append((seq, cls.topics, bool(old)))
         bands.append((seq, change.keys.bands + change.keys.anchors, bool(old)))
         seqs.append(seq)
-    touch(conn, source, fingerprint, now)
+    touch(conn, source, fetched.classified_with, now)
     conn.executemany(
         "INSERT INTO entries (seq, id, source, key, first_seen, url, title, text, author, "  # noqa: S608
         "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "

@@ -27,7 +27,7 @@ from archfeed.models import (
     SourceReport,
     TopicRule,
 )
-from archfeed.store import Known, Store, entry_hash
+from archfeed.store import Fetched, Known, Store, entry_hash
 from archfeed.text import iso
 from archfeed.update.pool import Parsers
 
@@ -130,7 +130,7 @@ def run(
         if error:
             report = _failed(store, source, result, error, now, failures)
         elif prepared is None:  # not modified: nothing to parse
-            store.save(source, prints[source.name], result, (), {}, now)
+            store.save(Fetched(source, prints[source.name], result, now))
             report = SourceReport(source.name, not_modified=True, status=result.status)
         else:
             report = store_prepared(
@@ -268,7 +268,7 @@ def store_prepared(
         )
         changes.append(replace(change, copies=copies))
     new, updated, duplicates = store.save(
-        source, classified_with, result, changes, dict(known), now
+        Fetched(source, classified_with, result, now, changes, known)
     )
     return SourceReport(
         source.name, new=new, updated=updated, duplicates=duplicates, status=result.status,
