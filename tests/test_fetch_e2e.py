@@ -18,6 +18,7 @@ import json
 import re
 import signal
 import subprocess
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -648,6 +649,30 @@ def test_interrupt_during_fetch(cli: Cli, server: FeedServer) -> None:
     assert process.returncode == 130
     assert "interrupted" in stderr
     assert elapsed < 2.5, f"exited {elapsed:.1f} s after SIGINT"
+
+
+def test_a_fetch_whose_reader_stops_leaves_no_thread_failing(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the caller stops reading (its store failed, say), no download thread starts another
+    request on the closed client: nothing is printed behind the caller's own error."""
+    from archfeed.fetch import fetch_all
+    from archfeed.models import Settings, Source
+
+    failures: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    sources = [Source(f"s{i}", server.feed(f"/s{i}", TINY_FEED, delay=0.2)) for i in range(6)]
+    results = fetch_all(sources, {}, Settings(concurrency=2, timeout=5))
+    assert next(results).error is None
+    results.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        thread.name == "fetch" and thread.is_alive() for thread in threading.enumerate()
+    ):
+        time.sleep(0.05)
+    assert failures == []
+    assert "/s4" not in server.hits, "requests went on after the reader stopped"
+    assert "/s5" not in server.hits
 
 
 # -- 13. User-Agent -------------------------------------------------------------------------------

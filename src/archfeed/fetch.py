@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -103,8 +103,9 @@ def fetch_all(
     validators: Mapping[str, Validators],
     settings: Settings,
     force: bool = False,
-) -> Iterator[FetchResult]:
-    """Fetch every source, `settings.concurrency` at a time; yield results as they complete."""
+) -> Generator[FetchResult, None, None]:
+    """Fetch every source, `settings.concurrency` at a time; yield results as they complete.
+    Closing the generator early stops the downloads not yet started."""
     todo = list(sources)
     if not todo:
         return
@@ -124,15 +125,22 @@ def fetch_all(
     done: queue.Queue[FetchResult] = queue.Queue(maxsize=2 * workers)
     started: dict[str, float] = {}
 
+    closing = threading.Event()  # the caller stopped reading: no thread starts another request
+
     def work() -> None:
-        while True:
+        while not closing.is_set():
             try:
                 source = jobs.get_nowait()
             except queue.Empty:
                 return
             started[source.name] = time.monotonic()
             known = validators.get(source.name, Validators())
-            result = fetch_one(client, source, known, settings, force)
+            try:
+                result = fetch_one(client, source, known, settings, force)
+            except RuntimeError:  # httpx: "the client has been closed", under a caller gone
+                if closing.is_set():
+                    return
+                raise
             started.pop(source.name, None)  # finished: waiting to be taken is not overdue
             done.put(result)
 
@@ -160,6 +168,7 @@ def fetch_all(
                 pending.discard(result.source)
                 yield result
     finally:
+        closing.set()
         if not abandoned:  # closing would wait on the connection a stuck thread still reads
             client.close()
 
