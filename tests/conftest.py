@@ -580,6 +580,7 @@ def sources_json(cli: Cli) -> dict[str, dict[str, Any]]:
 
 
 def parse_iso(value: str) -> datetime:
+    """A time of the JSON contract, read by the tests' own rule, not by archfeed's."""
     assert ISO_Z.match(value), value
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 

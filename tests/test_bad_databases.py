@@ -31,7 +31,7 @@ from conftest import (
     write_config,
 )
 
-# -- 5. bad databases ---------------------------------------------------------------------------------
+# -- bad databases ---------------------------------------------------------------------------------
 
 
 def assert_clear_error(done: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -46,6 +46,13 @@ def keyed(title: str, table: int = 0) -> dict[str, str]:
     return {codes(row[0])[0]: row[1] for row in tables(section(title))[table]}
 
 
+def test_every_place_named_exists() -> None:
+    places = [codes(row[1])[0] for row in tables(section("Where things are"))[0]]
+    assert places
+    for place in places:
+        assert (ROOT / place).exists(), place
+
+
 def test_every_command_is_named_with_the_function_that_is_it() -> None:
     listed = keyed("Where things are", 1)
     names = {name for name in _registered() if name}

@@ -40,7 +40,7 @@ from conftest import (
     write_config,
 )
 
-# -- 3. kill -9 at random moments ----------------------------------------------------------------
+# -- kill -9 at random moments ----------------------------------------------------------------
 
 KILL_FEEDS = 40
 KILL_ENTRIES = 50
@@ -336,7 +336,7 @@ def test_interrupted_pooled_fetch_says_only_interrupted(
     assert stopped.stderr == "archfeed: interrupted\n"
 
 
-# -- 4. two fetches at once --------------------------------------------------------------------------
+# -- two fetches at once --------------------------------------------------------------------------
 
 SLOW_FEEDS = 20
 

@@ -2,8 +2,8 @@
 
 Owns: the `app` object, the global options (and their environment variables), the per-run State
 (the Environment, config, database, verbosity), the options several commands take, declared
-once here (the filters of docs/design.md "Filters", `--format`), and the choice of an output
-format among a command's writers. Never prints errors: cli/__init__.py does.
+once here (the filters and `--format` of docs/design.md, "The user-facing contract"), and the
+choice of an output format among a command's writers. Never prints errors: cli/__init__.py does.
 """
 
 from __future__ import annotations
