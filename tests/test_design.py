@@ -134,7 +134,7 @@ def test_the_exit_codes_are_the_enum() -> None:
 
 
 def test_the_global_options_filters_and_formats_are_the_code() -> None:
-    from archfeed.cli.app import _FILTERS
+    from archfeed.cli.app import _FILTERS, DETAIL_FORMATS, DIGEST_FORMATS, LIST_FORMATS
     from archfeed.render import FORMATS, detail, digest
 
     contract = section("The user-facing contract")
@@ -153,3 +153,9 @@ def test_the_global_options_filters_and_formats_are_the_code() -> None:
         "topics": list(detail.FORMATS), "langs": list(detail.FORMATS),
         "digest": list(digest.FORMATS),
     }  # fmt: skip
+    # the names the options take are those with a writer
+    assert (LIST_FORMATS, DETAIL_FORMATS, DIGEST_FORMATS) == (
+        FORMATS,
+        detail.FORMATS,
+        digest.FORMATS,
+    )

@@ -244,6 +244,12 @@ def _when(value: str | None, option: str, now: datetime) -> datetime | None:
 
 # -- output formats --------------------------------------------------------------------------------
 
+# The names `--format` takes, each with its writer in render (tests/test_design.py pairs them):
+# named here so that registering the commands (and `--help`, `--version`) imports no renderer.
+LIST_FORMATS = ("table", "plain", "json", "jsonl", "csv", "markdown")
+DETAIL_FORMATS = ("table", "plain", "json")  # show, sources, topics, langs
+DIGEST_FORMATS = ("text", "markdown", "html", "json")
+
 
 def format_option(formats: Collection[str], default: str | None = None) -> Any:
     """The `--format` option of a command that writes in `formats`, for its Annotated type;

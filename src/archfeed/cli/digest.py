@@ -13,10 +13,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import app, choose_format, filter_options, format_option, state_of
+from archfeed.cli.app import (
+    DIGEST_FORMATS,
+    app,
+    choose_format,
+    filter_options,
+    format_option,
+    state_of,
+)
 from archfeed.cli.environment import OutputError
 from archfeed.errors import ArchfeedError
-from archfeed.render.digest import FORMATS
 
 if TYPE_CHECKING:
     from archfeed.models import Filter
@@ -30,7 +36,7 @@ def digest(
     name: Annotated[
         str, typer.Option("--name", "-n", help="Which digest: each name keeps its own mark")
     ] = "default",
-    fmt: Annotated[str | None, format_option(FORMATS, default="text")] = None,
+    fmt: Annotated[str | None, format_option(DIGEST_FORMATS, default="text")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print it, but do not move the mark")
     ] = False,
@@ -40,7 +46,7 @@ def digest(
     from archfeed.render import digest as render
 
     state = state_of(ctx)
-    chosen = choose_format(fmt or "text", FORMATS, state.env)
+    chosen = choose_format(fmt or "text", DIGEST_FORMATS, state.env)
     config = state.config(required=False)
     with state.store(config) as store:
         state.classify_again(config, store)

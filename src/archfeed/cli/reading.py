@@ -12,14 +12,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import State, app, choose_format, filter_options, format_option, state_of
-from archfeed.render import FORMATS as ENTRY_FORMATS
-from archfeed.render.detail import FORMATS as DETAIL_FORMATS
+from archfeed.cli.app import (
+    DETAIL_FORMATS,
+    LIST_FORMATS,
+    State,
+    app,
+    choose_format,
+    filter_options,
+    format_option,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from archfeed.models import Filter, Screen
 
-ListFormat = Annotated[str | None, format_option(ENTRY_FORMATS)]
+ListFormat = Annotated[str | None, format_option(LIST_FORMATS)]
 DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 MIN_ID_PREFIX = 6
@@ -58,7 +65,7 @@ def list_(
 
     state = state_of(ctx)
     config = state.config(required=False)
-    chosen = choose_format(fmt, ENTRY_FORMATS, state.env)
+    chosen = choose_format(fmt, LIST_FORMATS, state.env)
     if limit is None:
         limit = TABLE_LIMIT if chosen == "table" else 0
     where = replace(where, limit=limit or None, all_copies=all_copies)
