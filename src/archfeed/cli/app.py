@@ -89,6 +89,10 @@ class State:
         """Data, on stdout."""
         self.env.stdout.write(text)
 
+    def format(self, fmt: str | None, formats: Collection[str]) -> str:
+        """The output format of this run's stdout: see choose_format."""
+        return choose_format(fmt, formats, self.env)
+
 
 def _version(ctx: typer.Context, value: bool) -> None:
     if value:
@@ -256,6 +260,11 @@ def format_option(formats: Collection[str], default: str | None = None) -> Any:
     without a default, a table on a terminal and plain text in a pipe."""
     where = f"[default: {default}]" if default else "[default: table on a terminal, else plain]"
     return typer.Option("--format", "-f", help=f"{', '.join(formats)} {where}")
+
+
+ListFormat = Annotated[str | None, format_option(LIST_FORMATS)]
+DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
+DigestFormat = Annotated[str | None, format_option(DIGEST_FORMATS, default="text")]
 
 
 def choose_format(fmt: str | None, formats: Collection[str], env: Environment) -> str:

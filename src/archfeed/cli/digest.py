@@ -13,14 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import (
-    DIGEST_FORMATS,
-    app,
-    choose_format,
-    filter_options,
-    format_option,
-    state_of,
-)
+from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, filter_options, state_of
 from archfeed.cli.environment import OutputError
 from archfeed.errors import ArchfeedError
 
@@ -36,7 +29,7 @@ def digest(
     name: Annotated[
         str, typer.Option("--name", "-n", help="Which digest: each name keeps its own mark")
     ] = "default",
-    fmt: Annotated[str | None, format_option(DIGEST_FORMATS, default="text")] = None,
+    fmt: DigestFormat = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print it, but do not move the mark")
     ] = False,
@@ -46,7 +39,7 @@ def digest(
     from archfeed.render import digest as render
 
     state = state_of(ctx)
-    chosen = choose_format(fmt or "text", DIGEST_FORMATS, state.env)
+    chosen = state.format(fmt or "text", DIGEST_FORMATS)
     config = state.config(required=False)
     with state.store(config) as store:
         state.classify_again(config, store)

@@ -15,19 +15,17 @@ import typer
 from archfeed.cli.app import (
     DETAIL_FORMATS,
     LIST_FORMATS,
+    DetailFormat,
+    ListFormat,
     State,
     app,
-    choose_format,
     filter_options,
-    format_option,
     state_of,
 )
 
 if TYPE_CHECKING:
     from archfeed.models import Filter, Screen
 
-ListFormat = Annotated[str | None, format_option(LIST_FORMATS)]
-DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 MIN_ID_PREFIX = 6
 
@@ -65,7 +63,7 @@ def list_(
 
     state = state_of(ctx)
     config = state.config(required=False)
-    chosen = choose_format(fmt, LIST_FORMATS, state.env)
+    chosen = state.format(fmt, LIST_FORMATS)
     if limit is None:
         limit = TABLE_LIMIT if chosen == "table" else 0
     where = replace(where, limit=limit or None, all_copies=all_copies)
@@ -98,7 +96,7 @@ def show(
             hint=f"give at least {MIN_ID_PREFIX} characters of an id that list shows",
         )
     state = state_of(ctx)
-    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    chosen = state.format(fmt, DETAIL_FORMATS)
     config = state.config(required=False)
     with state.store(config) as store:
         state.classify_again(config, store)
@@ -121,7 +119,7 @@ def sources(ctx: typer.Context, fmt: DetailFormat = None) -> None:
 
     state = state_of(ctx)
     config = state.config()
-    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    chosen = state.format(fmt, DETAIL_FORMATS)
     with state.store(config) as store:
         health = store.health()
     rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
@@ -146,7 +144,7 @@ def _counts(state: State, by: str, where: Filter, fmt: str | None) -> None:
     from archfeed.render import detail
 
     config = state.config(required=False)
-    chosen = choose_format(fmt, DETAIL_FORMATS, state.env)
+    chosen = state.format(fmt, DETAIL_FORMATS)
     with state.store(config) as store:
         state.classify_again(config, store)
         rows = store.counts(by, where)
