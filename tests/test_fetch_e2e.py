@@ -453,6 +453,78 @@ def test_noguid_refetch_does_not_duplicate(cli: Cli, httpserver: HTTPServer) -> 
     assert [e["id"] for e in cli.list_json()] == [e["id"] for e in first]
 
 
+def _news_page(items: list[tuple[str, str, str]]) -> bytes:
+    """A project's news feed as some are written: no guids, every item linking to one page."""
+    body = "".join(
+        f"<item><title>{title}</title><link>https://project.example/news.html</link>"
+        f"<pubDate>{date}</pubDate><description>{text}</description></item>"
+        for title, date, text in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>News</title>'
+        f"<link>https://project.example/</link>{body}</channel></rss>"
+    ).encode()
+
+
+NEWS = [
+    (f"Release 1.{n}", f"Mon, {10 + n:02d} Mar 2025 09:00:00 GMT", f"Version 1.{n} fixes bug {n}.")
+    for n in range(5)
+]
+
+
+def test_items_sharing_one_link_are_each_stored_and_a_new_one_is_new(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Every item links to news.html and none has a guid: five posts are five entries, and a
+    sixth is "1 new" (once they collapsed into one entry and a new post was "1 updated")."""
+    feed = tmp_path / "news.xml"
+    feed.write_bytes(_news_page(NEWS))
+    cli.write_config([("news", str(feed))])
+    done = cli.fetch()
+    assert source_line(done.stderr, "news") == "news: 5 new, 0 updated"
+    assert sorted(e["title"] for e in cli.list_json()) == [t for t, _, _ in NEWS]
+    assert cli.run("digest", "--format", "json").returncode == 0  # the mark moves past them
+    extra = ("Release 1.9", "Mon, 24 Mar 2025 09:00:00 GMT", "Version 1.9 is out.")
+    feed.write_bytes(_news_page([extra, *NEWS]))
+    again = cli.fetch()
+    assert source_line(again.stderr, "news") == "news: 1 new, 0 updated"
+    digest = json.loads(cli.run("digest", "--format", "json").stdout)
+    assert [e["title"] for g in digest["groups"] for e in g["entries"]] == ["Release 1.9"]
+    assert cli.count() == 6
+
+
+def test_an_entry_stored_under_a_shared_link_keeps_its_identity(cli: Cli, tmp_path: Path) -> None:
+    """A post stored under its link (by an earlier version, or while it was the feed's only
+    item) is not duplicated when other items come to share that link."""
+    feed = tmp_path / "news.xml"
+    feed.write_bytes(_news_page(NEWS[:1]))
+    cli.write_config([("news", str(feed))])
+    assert cli.fetch().returncode == 0
+    assert cli.rows("SELECT key FROM entries") == [("https://project.example/news.html",)]
+    feed.write_bytes(_news_page(NEWS[1:] + NEWS[:1]))
+    grown = cli.fetch()
+    assert source_line(grown.stderr, "news") == "news: 4 new, 0 updated"
+    assert cli.count() == 5
+    assert len({e["title"] for e in cli.list_json()}) == 5
+
+
+def test_an_item_twice_in_a_document_keeps_the_richer_copy(cli: Cli, tmp_path: Path) -> None:
+    item = "<item><guid>same-1</guid><title>{}</title><description>{}</description></item>"
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Twice</title>'
+        + item.format("Kafka", "")
+        + item.format("Kafka consumer groups", "How rebalancing works, and when it hurts.")
+        + "</channel></rss>"
+    )
+    feed = tmp_path / "twice.xml"
+    feed.write_text(body, encoding="utf-8")
+    cli.write_config([("twice", str(feed))])
+    assert cli.fetch().returncode == 0
+    (entry,) = cli.list_json()
+    assert entry["title"] == "Kafka consumer groups"
+    assert entry["excerpt"].startswith("How rebalancing works")
+
+
 # -- 9. ill-formed --------------------------------------------------------------------------------
 
 

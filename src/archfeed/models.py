@@ -90,6 +90,9 @@ class ParsedEntry:
     published: datetime | None  # UTC
     categories: tuple[str, ...]
     origin: str | None = None  # where the body says it was first published
+    # the identity earlier versions gave it, when that differs (a link its document repeats):
+    # kept while the entry is stored under it, so that an upgrade duplicates nothing
+    alias: str | None = None
 
 
 @dataclass(frozen=True)

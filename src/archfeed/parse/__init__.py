@@ -21,7 +21,7 @@ import feedparser
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
-from archfeed.parse.entries import language, origin_link, safe_url, shaped
+from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
@@ -139,7 +139,7 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     feed = doc.get("feed", {})
     # the feed's author is every entry's author unless the entry names its own (RSS, Atom, JSON)
     feed_author = clean(feed.get("author", "")) or None
-    entries = tuple(_xml_entry(item, base_url, feed_author) for item in doc.entries)
+    entries = apart(_xml_entry(item, base_url, feed_author) for item in doc.entries)
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=language(feed.get("language")),

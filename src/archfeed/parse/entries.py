@@ -39,9 +39,10 @@ def shaped(
 ) -> ParsedEntry:
     """An entry as every format makes it: its identity, a title when it has none, its categories
     as clean text, within the bounds."""
+    key = identity(guid, url, title, raw_date, text)
     return bounded(
         ParsedEntry(
-            key=identity(guid, url, title, raw_date, text),
+            key=key,
             url=url,
             title=title or untitled(text, url),
             text=text,
@@ -49,8 +50,33 @@ def shaped(
             published=published,
             categories=categories(tags),
             origin=origin,
+            alias=key if key == url and not (guid and guid.strip()) else None,  # see apart()
         )
     )
+
+
+def apart(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
+    """A document's entries with identities of their own. An entry without a guid is known by
+    its link, but a link the document gives several entries (a project's news page, linked from
+    every item) is no identity: those entries are told apart by their title and date, and keep
+    the link as their alias (update.prepare_feed lets a stored entry keep it). An entry whose
+    link is its own keeps it as its identity, with no alias."""
+    found = list(entries)
+    by_link: dict[str, int] = {}
+    for entry in found:
+        if entry.alias:
+            by_link[entry.alias] = by_link.get(entry.alias, 0) + 1
+    return tuple(
+        replace(entry, key=f"{entry.alias}#{_title_and_date(entry)}")
+        if entry.alias and by_link[entry.alias] > 1
+        else replace(entry, alias=None)
+        for entry in found
+    )
+
+
+def _title_and_date(entry: ParsedEntry) -> str:
+    basis = f"{entry.title}\x00{entry.published.isoformat() if entry.published else ''}"
+    return hashlib.sha1(basis.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def bounded(entry: ParsedEntry) -> ParsedEntry:

@@ -8,7 +8,7 @@ is recorded and never stops the others. Never prints and holds no SQL, HTTP or f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from archfeed.models import (
     Change,
     Config,
     FetchResult,
+    ParsedEntry,
     ParsedFeed,
     Prepared,
     Source,
@@ -223,12 +224,7 @@ def prepare_feed(
 ) -> Prepared:
     """The entries of a parsed feed that are new or changed, hashed, classified and with the keys
     that find their copies; what the source repeats across all its items is read first."""
-    seen: set[str] = set()
-    entries = []
-    for entry in feed.entries:
-        if entry.key not in seen:  # twice in one feed: the first one counts
-            seen.add(entry.key)
-            entries.append(entry)
+    entries = _distinct(_as_stored(entry, unchanged) for entry in feed.entries)
     # what the source repeats across its items is boilerplate, never evidence of a cross-post
     shared = dedup.siblings([e.title for e in entries], [e.text for e in entries], feed.title)
     changes = []
@@ -240,6 +236,29 @@ def prepare_feed(
         keys = dedup.keys(entry.url, entry.title, entry.text, entry.origin, sibling)
         changes.append(Change(entry, classified, digest, keys))
     return Prepared(tuple(changes), warning=feed.warning)
+
+
+def _as_stored(entry: ParsedEntry, unchanged: Mapping[str, str]) -> ParsedEntry:
+    """An entry that an earlier version stored under its alias, as it is now, keeps that
+    identity: an upgrade neither duplicates it nor counts it as updated."""
+    if entry.alias and unchanged.get(entry.alias) == entry_hash(entry):
+        return replace(entry, key=entry.alias)
+    return entry
+
+
+def _distinct(entries: Iterable[ParsedEntry]) -> list[ParsedEntry]:
+    """One entry per identity, in document order: of an item given twice, the richer copy (more
+    text, then a longer title, then a date), the first on a tie."""
+    kept: dict[str, ParsedEntry] = {}
+    for entry in entries:
+        other = kept.get(entry.key)
+        if other is None or _richness(entry) > _richness(other):
+            kept[entry.key] = entry
+    return list(kept.values())
+
+
+def _richness(entry: ParsedEntry) -> tuple[int, int, bool]:
+    return len(entry.text), len(entry.title), entry.published is not None
 
 
 def store_prepared(
