@@ -236,3 +236,56 @@ def test_the_buffered_expat_hook_is_installed_by_the_parse_call_alone(
     assert [e.title for e in feed.entries] == ["A & B"]
     assert made, "parse() did not use archfeed's expat"
     assert list(feedparser.api.PREFERRED_XML_PARSERS) == before
+
+
+@pytest.mark.parametrize("before", [b"\n", b"  \r\n\t", b"\xef\xbb\xbf\n"])
+def test_whitespace_or_a_bom_before_the_declaration_changes_nothing(before: bytes) -> None:
+    """A newline before `<?xml` once sent the document to feedparser's loose parser: a false
+    "ill-formed" warning, and `&amp;` left in categories (topic `art-amp-photography`)."""
+    body = before + _rss(
+        "<item><guid>1</guid><title>Light &amp; shadow</title>"
+        "<category>Art &amp; Photography</category></item>"
+    )
+    feed = parse(body, "application/rss+xml", BASE)
+    assert feed.warning is None
+    (entry,) = feed.entries
+    assert entry.categories == ("Art & Photography",)
+    assert entry.title == "Light & shadow"
+
+
+def _latin1_declared(text: str, encoding: str) -> bytes:
+    """An iso-8859-1 declaration over `text` in `encoding`; the HTML entity in the body (not
+    XML's) sends it to feedparser's loose parser, where the declaration once won."""
+    return (
+        f'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>B</title>'
+        f"<item><guid>1</guid><title>{text}</title><description>{text}&amp;nbsp;&nbsp;igen"
+        "</description></item></channel></rss>"
+    ).encode(encoding)
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/rss+xml; charset=ISO-8859-1", "text/xml; charset=latin1"]
+)
+def test_utf8_bytes_under_a_single_byte_declaration_are_read_as_utf8(
+    content_type: str | None,
+) -> None:
+    feed = parse(_latin1_declared("Både Kød og Ærø", "utf-8"), content_type, BASE)
+    assert [(e.title, e.text) for e in feed.entries] == [
+        ("Både Kød og Ærø", "Både Kød og Ærø igen")
+    ]
+
+
+def test_a_real_single_byte_feed_keeps_its_charset() -> None:
+    """The other way round: iso-8859-1 bytes that say so, and windows-1251 bytes served as such
+    (valid UTF-8 they are not), are read as declared."""
+    latin = parse(_latin1_declared("Både Kød og Ærø", "iso-8859-1"), None, BASE)
+    assert (latin.entries[0].title, latin.entries[0].text) == (
+        "Både Kød og Ærø",
+        "Både Kød og Ærø igen",
+    )
+    cyrillic = (
+        '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><title>Т</title>'
+        "<item><guid>1</guid><title>Привет, мир: кэш и очереди</title></item></channel></rss>"
+    ).encode("cp1251")
+    feed = parse(cyrillic, "application/rss+xml; charset=windows-1251", BASE)
+    assert feed.entries[0].title == "Привет, мир: кэш и очереди"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import io
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,12 +20,13 @@ import feedparser
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
+from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
 from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
+_BEFORE_XML = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte-order mark, and whitespace
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
-_DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
 
 
 class _BufferedExpat(ExpatParser):
@@ -65,29 +65,20 @@ def _buffered_expat() -> Iterator[None]:
 
 def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
     """Parse one feed document; raise FeedError when nothing in it can be read as a feed."""
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    head = body.lstrip(_BEFORE_XML)[:1]
     if not head:
         raise FeedError("empty response")
     if head in (b"{", b"["):
         return parse_json(body, base_url)
-    utf8 = _utf16_without_bom(body)
+    utf8 = utf16_without_bom(body)
     if utf8 is not None:
         return _parse_xml(utf8, None, base_url)
-    return _parse_xml(body, content_type, base_url)
-
-
-def _utf16_without_bom(body: bytes) -> bytes | None:
-    """UTF-16 with no byte-order mark defeats expat and feedparser's sniffing, but its zero bytes
-    give it away: `<` is 00 3C in big-endian and 3C 00 in little-endian."""
-    if len(body) < 4:
-        return None
-    if body[0] == 0 and body[2] == 0 and body[1] and body[3]:
-        text = body.decode("utf-16-be", errors="replace")
-    elif body[1] == 0 and body[3] == 0 and body[0] and body[2]:
-        text = body.decode("utf-16-le", errors="replace")
-    else:
-        return None
-    return _DECLARED_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
+    if head == b"<":
+        # what precedes the XML declaration (a newline, spaces, a BOM before them) makes the
+        # document not well-formed for expat, and feedparser's loose parser then reads it
+        # differently (`&amp;` left in categories, a false "ill-formed" warning)
+        body = body.lstrip(_BEFORE_XML)
+    return _parse_xml(*utf8_despite_declaration(body, content_type), base_url)
 
 
 def _strip_internal_subset(body: bytes) -> bytes:
