@@ -289,3 +289,27 @@ def test_a_real_single_byte_feed_keeps_its_charset() -> None:
     ).encode("cp1251")
     feed = parse(cyrillic, "application/rss+xml; charset=windows-1251", BASE)
     assert feed.entries[0].title == "Привет, мир: кэш и очереди"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Friday, January 29, 2021 04:42 PM", datetime(2021, 1, 29, 16, 42, tzinfo=UTC)),
+        ("January 29, 2021", datetime(2021, 1, 29, tzinfo=UTC)),
+        ("29.01.2021 16:42", datetime(2021, 1, 29, 16, 42, tzinfo=UTC)),
+        ("Fri, 29 Jan 2021 16:42:00 +0100", datetime(2021, 1, 29, 15, 42, tzinfo=UTC)),
+        ("2021-01-29T16:42:00+01:00", datetime(2021, 1, 29, 15, 42, tzinfo=UTC)),
+    ],
+)
+def test_dates_in_the_forms_real_feeds_write_are_read(written: str, expected: datetime) -> None:
+    rss = _rss(f"<item><guid>1</guid><title>A</title><pubDate>{written}</pubDate></item>")
+    assert parse(rss, None, BASE).entries[0].published == expected
+    item = {"id": "1", "title": "A", "content_text": "x", "date_published": written}
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [item]}
+    assert parse(json.dumps(doc).encode(), None, BASE).entries[0].published == expected
+
+
+@pytest.mark.parametrize("written", ["soon", "01/02/2021", "", "99999999999"])
+def test_what_is_no_date_is_not_read_as_one(written: str) -> None:
+    rss = _rss(f"<item><guid>1</guid><title>A</title><pubDate>{written}</pubDate></item>")
+    assert parse(rss, None, BASE).entries[0].published is None

@@ -8,11 +8,9 @@ into UTC. entries.py shapes every format's entries (identity, safe links, bounds
 
 from __future__ import annotations
 
-import calendar
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 from xml.sax.expatreader import ExpatParser
 
@@ -21,10 +19,12 @@ import feedparser
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
 from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
+from archfeed.parse.dates import from_struct, read_date
 from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
+_DATE_KEYS = ("published", "updated", "created")
 _BEFORE_XML = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte-order mark, and whitespace
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
@@ -142,21 +142,18 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
 def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry:
     url = safe_url(item.get("link"), base_url)
     text = _best_text(item)
-    when = next(
-        (
-            item[key]
-            for key in ("published_parsed", "updated_parsed", "created_parsed")
-            if item.get(key)
-        ),
-        None,
+    # feedparser's reading of the entry's dates, else the first of its date strings that
+    # read_date can read; dict.get: a FeedParserDict maps a missing `updated` to `published`
+    parsed = (dict.get(item, f"{key}_parsed") for key in _DATE_KEYS)
+    published = next(filter(None, map(from_struct, parsed)), None) or next(
+        filter(None, (read_date(dict.get(item, key)) for key in _DATE_KEYS)), None
     )
-    published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
     raw_title = _plain(item.get("title_detail")) or clean(item.get("title", ""))
     return shaped(
         guid=item.get("id"),
         url=url,
         title=raw_title,
-        raw_date=item.get("published") or item.get("updated"),
+        raw_date=dict.get(item, "published") or dict.get(item, "updated"),
         text=text,
         author=clean(item.get("author", "")) or feed_author,
         published=published,

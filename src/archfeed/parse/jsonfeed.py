@@ -7,11 +7,11 @@ items, authors and RFC 3339 dates. Never sees XML.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
+from archfeed.parse.dates import read_date
 from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
 from archfeed.text import clean, html_to_text
 
@@ -76,17 +76,7 @@ def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) ->
         raw_date=raw_date,
         text=text,
         author=_json_authors(item) or feed_author,
-        published=_rfc3339(raw_date),
+        published=read_date(raw_date),
         tags=item.get("tags") or [],
         origin=origin_link(html if isinstance(html, str) else text, base_url),
     )
-
-
-def _rfc3339(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
