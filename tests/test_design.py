@@ -116,9 +116,8 @@ def test_every_json_key_is_named() -> None:
     entry = entry_object(_entry(), 10)
     assert json_keys["`list` entry"] == list(entry)
     assert json_keys["`also_at` item"] == ["source", "url", "title"]
-    detail = detail_object(
-        EntryDetail(_entry(), LangSource.CONFIG, (), _entry().published, None, True)
-    )
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    detail = detail_object(EntryDetail(_entry(), LangSource.CONFIG, (), when, None, True))
     assert json_keys["`show` (beyond a `list` entry)"] == [k for k in detail if k not in entry]
     assert json_keys["`sources` item"] == list(
         source_object(Source("s", "https://s.example"), None)

@@ -34,6 +34,7 @@ from conftest import (
     ENTRY_KEYS,
     FIXTURES,
     Cli,
+    Clock,
     FeedServer,
     assert_no_traceback,
     fixture_bytes,
@@ -999,23 +1000,48 @@ def test_missing_local_file_fails_cleanly(cli: Cli, tmp_path: Path) -> None:
 # -- time (docs/design.md, "Time"); the sandbox ----------------------------------------------------------------
 
 
-def test_future_and_missing_dates_are_dated_first_seen(cli: Cli, httpserver: HTTPServer) -> None:
+def test_a_future_date_is_first_seen_and_an_undated_post_sorts_last(
+    cli: Cli, httpserver: HTTPServer
+) -> None:
+    """A post dated in the future is dated when first seen; a post with no date it can read is
+    not made the newest: `published` is null, it sorts after every dated post, shows as
+    "undated", matches no --since, and still reaches the digest as new."""
     feed = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Clock skew</title><link>https://skew.example/</link>
-<item><title>From the future</title><link>https://skew.example/future</link>
-<pubDate>Fri, 01 Jan 2100 00:00:00 +0000</pubDate><description>Time travel.</description></item>
 <item><title>Undated</title><link>https://skew.example/undated</link>
 <description>No date at all.</description></item>
+<item><title>From the future</title><link>https://skew.example/future</link>
+<pubDate>Fri, 01 Jan 2100 00:00:00 +0000</pubDate><description>Time travel.</description></item>
+<item><title>Unreadable</title><link>https://skew.example/unreadable</link>
+<pubDate>sometime soon</pubDate><description>A date no one can read.</description></item>
+<item><title>Old</title><link>https://skew.example/old</link>
+<pubDate>Mon, 06 Jan 2020 10:00:00 +0000</pubDate><description>Years ago.</description></item>
 </channel></rss>
 """
     cli.write_config([("skew", serve(httpserver, "skew", feed, RSS))])
+    cli.clock = Clock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     assert cli.fetch().returncode == 0
 
-    entries = by_title(cli.list_json())
-
-    for title in ("From the future", "Undated"):
-        assert entries[title]["published"] == entries[title]["first_seen"]
-        assert entries[title]["published"] < "2100"
+    listed = cli.list_json()
+    assert [e["title"] for e in listed][:2] == ["From the future", "Old"]
+    assert {e["title"] for e in listed[2:]} == {"Undated", "Unreadable"}
+    entries = by_title(listed)
+    assert entries["From the future"]["published"] == "2026-06-01T12:00:00Z"
+    assert entries["Undated"]["published"] is None
+    assert entries["Unreadable"]["published"] is None
+    assert [e["title"] for e in cli.list_json("--since", "2000-01-01")] == [
+        "From the future",
+        "Old",
+    ]
+    plain = cli.run("list", "--format", "plain").stdout.splitlines()
+    assert plain[-1].startswith("\tskew\t")  # no date: an empty first field
+    table = cli.run("list", "--format", "table").stdout
+    assert "undated" in table
+    digest = json.loads(cli.run("digest", "--format", "json").stdout)
+    assert digest["count"] == 4
+    # fetched again, nothing changes: the undated posts are not made new or updated
+    again = cli.fetch("--force")
+    assert source_line(again.stderr, "skew") == "skew: 0 new, 0 updated"
 
 
 def test_nothing_written_outside_tmp(cli: Cli, httpserver: HTTPServer) -> None:

@@ -233,7 +233,7 @@ class StoredEntry:
     url: str | None
     text: str
     author: str | None
-    published: datetime
+    published: datetime | None  # None: the feed gave no date it could read
     first_seen: datetime
     lang: str
     topics: tuple[str, ...]

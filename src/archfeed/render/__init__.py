@@ -31,7 +31,7 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
         "title": entry.title,
         "url": entry.url,
         "source": entry.source,
-        "published": iso(entry.published),
+        "published": iso(entry.published) if entry.published else None,
         "first_seen": iso(entry.first_seen),
         "lang": entry.lang,
         "topics": sorted(entry.topics),
@@ -59,7 +59,8 @@ def _jsonl(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: 
 
 def _plain(entries: Sequence[StoredEntry], _chars: int, out: IO[str], _: Screen) -> None:
     for entry in entries:
-        fields = (iso(entry.published), entry.source, entry.lang, entry.title, entry.url or "")
+        when = iso(entry.published) if entry.published else ""
+        fields = (when, entry.source, entry.lang, entry.title, entry.url or "")
         out.write("\t".join(fields) + "\n")
 
 
@@ -119,10 +120,17 @@ def md_url(url: str) -> str:
 
 def entry_meta(entry: StoredEntry) -> str:
     """The line under a title in Markdown and in digests: source, language, date, other copies."""
-    meta = f"{entry.source} · {entry.lang} · {entry.published:%Y-%m-%d}"
+    meta = f"{entry.source} · {entry.lang} · {_day(entry)}"
     if entry.also_at:
         meta += " · also at " + ", ".join(copy.source for copy in entry.also_at)
     return meta
+
+
+UNDATED = "undated"  # in place of a date the feed did not give
+
+
+def _day(entry: StoredEntry) -> str:
+    return f"{entry.published:%Y-%m-%d}" if entry.published else UNDATED
 
 
 def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
@@ -173,7 +181,7 @@ def _table(
             body.append("\n")
             body.append(summary, style="dim")
         table.add_row(
-            Text(entry.published.strftime("%Y-%m-%d %H:%M")),
+            Text(f"{entry.published:%Y-%m-%d %H:%M}" if entry.published else UNDATED),
             Text(entry.source),
             Text(entry.lang),
             Text(" ".join(entry.topics)),

@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from archfeed.render import console, entry_object, write_json
+from archfeed.render import UNDATED, console, entry_object, write_json
 from archfeed.text import iso
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
         ("id", entry.id),
         ("source", entry.source + (f" ({detail.source_url})" if detail.source_url else "")),
         ("url", entry.url or "-"),
-        ("published", iso(entry.published)),
+        ("published", iso(entry.published) if entry.published else UNDATED),
         ("first seen", iso(entry.first_seen)),
         ("updated", iso(detail.updated)),
         ("language", f"{entry.lang} ({detail.lang_source})"),

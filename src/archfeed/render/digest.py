@@ -36,10 +36,12 @@ def group(entries: Sequence[StoredEntry], topic_order: Sequence[str]) -> Groups:
         ranked = sorted((rank[t], t) for t in entry.topics if t in rank)
         groups.setdefault(ranked[0][1] if ranked else OTHER, []).append(entry)
     order = sorted(groups, key=lambda t: rank.get(t, len(rank)))
-    return [
-        (topic, sorted(groups[topic], key=lambda e: (e.published, e.id), reverse=True))
-        for topic in order
-    ]
+    return [(topic, sorted(groups[topic], key=_newest_first, reverse=True)) for topic in order]
+
+
+def _newest_first(entry: StoredEntry) -> tuple[str, str]:
+    """As lists sort: by date (an undated post last), then by id."""
+    return (iso(entry.published) if entry.published else "", entry.id)
 
 
 def render(groups: Groups, fmt: str, name: str, now: datetime, excerpt_chars: int) -> str:

@@ -32,8 +32,9 @@ from archfeed.models import (
     Validators,
 )
 from archfeed.store import clusters, query, transactions, writes
+from archfeed.store.dates import stored_time
 from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
-from archfeed.text import iso, parse_iso
+from archfeed.text import iso
 
 __all__ = ["Fetched", "Known", "Store", "entry_hash", "entry_id"]
 
@@ -204,14 +205,14 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'matched_with'").fetchone()
         return str(row[0]) if row else None
 
-    def matching_inputs(self) -> list[tuple[int, str, str | None, str, str, str, datetime]]:
+    def matching_inputs(self) -> list[tuple[int, str, str | None, str, str, str, datetime | None]]:
         """(seq, source, url, title, text, lang, published) of every entry, in the order they
         were stored."""
         rows = self.conn.execute(
             "SELECT seq, source, url, title, text, lang, published FROM entries ORDER BY seq"
         )
         return [
-            (seq, source, url, title, text, lang, parse_iso(published))
+            (seq, source, url, title, text, lang, stored_time(published))
             for seq, source, url, title, text, lang, published in rows
         ]
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from archfeed.models import Article, Copy, DedupKeys, StoredEntry
-from archfeed.text import parse_iso
+from archfeed.store.dates import UNDATED, stored_time
 
 MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
 MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
@@ -75,7 +75,7 @@ def _article(row: Sequence[Any]) -> Article:
     keys = DedupKeys(
         url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private), bool(excerpt)
     )
-    return Article(source, title, text, lang, keys, parse_iso(when))
+    return Article(source, title, text, lang, keys, stored_time(when))
 
 
 def write_bands(
@@ -122,8 +122,9 @@ def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
         conn.execute(
             "UPDATE entries SET canonical = 1 WHERE seq = (SELECT e.seq FROM entries e "
             "LEFT JOIN sources s ON s.name = e.source WHERE e.cluster = ? "
-            "ORDER BY e.private_url, e.published, coalesce(s.position, 1e9), e.seq LIMIT 1)",
-            (cluster,),
+            "ORDER BY e.private_url, e.published = ?, e.published, coalesce(s.position, 1e9), "
+            "e.seq LIMIT 1)",
+            (cluster, UNDATED),
         )
 
 

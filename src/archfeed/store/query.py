@@ -13,6 +13,7 @@ from datetime import datetime
 
 from archfeed.models import EntryDetail, Filter, LangSource, SourceHealth, StoredEntry
 from archfeed.store.clusters import with_copies
+from archfeed.store.dates import stored_time
 from archfeed.text import iso, parse_iso
 
 
@@ -195,7 +196,7 @@ def _stored(row: sqlite3.Row) -> StoredEntry:
         url=row["url"],
         text=row["text"],
         author=row["author"],
-        published=parse_iso(row["published"]),
+        published=stored_time(row["published"]),
         first_seen=parse_iso(row["first_seen"]),
         lang=row["lang"],
         topics=tuple(json.loads(row["topics"])),

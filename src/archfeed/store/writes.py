@@ -15,6 +15,7 @@ from datetime import datetime
 
 from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry, Source
 from archfeed.store import clusters
+from archfeed.store.dates import UNDATED
 from archfeed.text import iso
 
 
@@ -207,10 +208,11 @@ def _set_topics(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[str
 
 
 def _published(when: datetime | None, now: datetime, first_seen: str, old: Known | None) -> str:
-    """docs/design.md, "Time": no usable date, or one in the future, is 'dated when first seen'."""
-    if when is None or when > now:
-        return old.published if old and when is None else first_seen
-    return iso(when)
+    """docs/design.md, "Time": no date is UNDATED (an entry stored before keeps its date), a date
+    in the future is when it was first seen."""
+    if when is None:
+        return old.published if old else UNDATED
+    return first_seen if when > now else iso(when)
 
 
 def prune(conn: sqlite3.Connection, before: str, now: str, dry_run: bool) -> int:

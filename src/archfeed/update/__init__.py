@@ -84,7 +84,7 @@ def rematch(store: Store) -> tuple[int, int]:
     from archfeed.parse.entries import origin_link
 
     stored = store.matching_inputs()
-    by_source: dict[str, list[tuple[int, str | None, str, str, str, datetime]]] = {}
+    by_source: dict[str, list[tuple[int, str | None, str, str, str, datetime | None]]] = {}
     for seq, source, url, title, text, lang, when in stored:
         by_source.setdefault(source, []).append((seq, url, title, text, lang, when))
     rows = []
