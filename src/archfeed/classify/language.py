@@ -21,6 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from archfeed.classify.vocabulary import ARABIC, FUNCTION_WORDS, LETTERS, PERSIAN, VIETNAMESE
 from archfeed.models import LangSource
 
 UNDETERMINED = "und"
@@ -59,56 +60,13 @@ _BEYOND_LATIN = re.compile("[^\x00-\u024f]")  # below U+0250, no script of _SCRI
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
-# Frequent function words that belong to one language among those a developer reads; words shared
-# by two of them ("a", "de", "en", "in", "die", "la") are left out, so each hit is evidence.
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    lang: frozenset(words.split())
-    for lang, words in {
-        "en": "the and of to is are were with for this that from how why what when your you "
-              "we our not can will be been has have it's its into using about which than should "
-              "their there they or by an on at "
-              # English words of developer titles, found in no other language here: a title of
-              # jargon and these ("Postgres 16 MVCC internals") is English without a model
-              "internals deep dive guide understanding building scaling testing explained lessons "
-              "learned best practices tips tricks tutorial beginners getting started working "
-              "writing running debugging handling patterns designing migrating announcing "
-              "released faster better simple easy way ways things everything nothing inside "
-              "behind under hood revisited semantics exactly works well done right wrong part "
-              "deep-dive hands-on step-by-step notes thoughts lessons-learned "
-              # link texts feeds put in place of a body (Hacker News: "Comments")
-              "comments comment continue reading read more",
-        "de": "der das und ist nicht mit für von zu auf ein eine einen dem den des sich auch wie "
-              "wir ich oder bei aus nach wird werden sind über warum wenn kann mehr noch nur zum "
-              "zur im vom dass",
-        "fr": "le les des est et une pour dans avec sur pas qui sont nous vous ce cette ces du au "
-              "aux où pourquoi être avoir leur fait très",
-        "es": "el los las y se del al más pero sus su está cómo qué también cuando muy hay ya "
-              "nuestro",
-        "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você",
-        "it": "gli di che è per sono della delle degli dei nel nella alla alle anche questo "
-              "questa perché abbiamo siamo nostre nostri nostra sul sulla dalla",
-        "nl": "het een van niet met voor zijn op dat wordt naar ook bij maar hoe waarom wij "
-              "onze",
-        "pl": "w z się nie jest że jak od po dla czy przez oraz są być",
-        "tr": "ve bir bu için ile nasıl neden daha çok olarak gibi olan",
-        "sv": "och att det som för med är på inte av till har jag vi hur varför",
-    }.items()
-}  # fmt: skip
-_DISTINCT_LETTERS: dict[str, re.Pattern[str]] = {
-    "de": re.compile("[ßäöüÄÖÜ]"),
-    "es": re.compile("[ñ¿¡]|ción|ciones"),
-    "pt": re.compile("[ãõ]|ção|ções"),
-    "fr": re.compile("[èêëœàâîïû]"),
-    "pl": re.compile("[łśżźąęńŁŚŻŹ]"),
-    "tr": re.compile("[ğışİŞĞ]"),
-}
-
-
 # word → the languages it is a function word of ("des" is German and French): a lookup per word
 _FUNCTION_WORD_LANGS: dict[str, tuple[str, ...]] = {
-    word: tuple(lang for lang, vocabulary in _FUNCTION_WORDS.items() if word in vocabulary)
-    for word in frozenset().union(*_FUNCTION_WORDS.values())
+    word: tuple(lang for lang, vocabulary in FUNCTION_WORDS.items() if word in vocabulary)
+    for word in frozenset().union(*FUNCTION_WORDS.values())
 }
+_DECIDES = 2.0  # evidence enough, when it is also twice the runner-up's or _MARGIN more
+_MARGIN = 1.0
 
 
 def _function_word_scores(words: Sequence[str]) -> dict[str, float]:
@@ -141,25 +99,45 @@ def _detect(
     words = [word.lower() for word in _WORD.findall(sample)]
     if not words:
         return (priors[0], False) if priors else (UNDETERMINED, False)
-    scores = _function_word_scores(words)
-    for lang, pattern in _DISTINCT_LETTERS.items():
-        if pattern.search(sample):
-            scores[lang] = scores.get(lang, 0.0) + 1.5
-    if _title_case(title):
-        scores["en"] = scores.get("en", 0.0) + 1.5
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    if ranked:
-        best, score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if (score >= 2 and score >= 2 * runner_up) or not runner_up:
-            return best, True
+    by_words = _by_words(sample, title, words, priors)
+    if by_words:
+        return by_words, True
     found, by_text = _langdetect(sample, priors)
-    if len(words) <= _SHORT_WORDS and found not in _FUNCTION_WORDS and found not in priors:
+    latin = len(_LATIN_LETTER.findall(sample)) * 2 > len(sample.replace(" ", ""))
+    if latin and len(words) <= _SHORT_WORDS and found not in FUNCTION_WORDS and found not in priors:
         # langdetect is sure of nonsense on a few words of jargon ("Kafka vs RabbitMQ" comes out
         # Swahili): such a title is English unless the feed says otherwise
-        latin_priors = [lang for lang in priors if lang in _FUNCTION_WORDS]
+        latin_priors = [lang for lang in priors if lang in FUNCTION_WORDS]
         return (latin_priors[0], False) if latin_priors else ("en", True)
     return found, by_text
+
+
+def _by_words(sample: str, title: str, words: Sequence[str], priors: Sequence[str]) -> str | None:
+    """The language the words and letters tell, when they tell one apart from the others."""
+    scores = _function_word_scores(words)
+    if not sample.isascii():  # most of a developer's feeds are: no letter to look for
+        if VIETNAMESE.search(sample):
+            return "vi"
+        for pattern, langs in LETTERS:
+            if pattern.search(sample):
+                for lang in langs:
+                    scores[lang] = scores.get(lang, 0.0) + 1.5
+    if _title_case(title):
+        scores["en"] = scores.get("en", 0.0) + 1.5
+    if not scores:
+        return None
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    best, score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    # evidence that only one language has decides (a word several share counts for all of them:
+    # "to" is English and Czech, "se" Croatian and Spanish, "for" four languages)
+    if not runner_up or (
+        score >= _DECIDES and (score >= 2 * runner_up or score - runner_up >= _MARGIN)
+    ):
+        return best
+    # a tie between languages the user expects and others: the expected one (the feed's
+    # declared language first)
+    return next((lang for lang in priors if scores.get(lang) == score), None)
 
 
 def _title_case(title: str) -> bool:
@@ -184,6 +162,14 @@ def _by_script(sample: str, counts: dict[str, int], latin: int) -> str | None:
     for script, lang in _ONE_LANGUAGE_SCRIPTS.items():
         if counts[script] > latin:
             return lang
+    return _arabic_script(sample) if counts["arabic"] > latin else None
+
+
+def _arabic_script(sample: str) -> str | None:
+    """Persian or Arabic, by the letters only one of them writes; neither, or both: langdetect."""
+    persian, arabic = bool(PERSIAN.search(sample)), bool(ARABIC.search(sample))
+    if persian != arabic:
+        return "fa" if persian else "ar"
     return None
 
 

@@ -1,0 +1,80 @@
+"""What the language rules read: words and letters, and the languages that write each.
+
+Owns: the data of classify/language.py. A word or a letter counts for every language listed with
+it, so one that several languages share ("det": Swedish, Danish, Norwegian; `ö`: German, Swedish,
+Turkish) raises them all alike and tells none of them apart; only what one language alone writes
+decides between neighbours. Never decides anything itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Frequent function words of the languages a developer reads, each with every language here
+# that writes it, so that each list can be read on its own.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the and of to is are were with for this that from how why what when your you "
+              "we our not can will be been has have it's its into using about which than should "
+              "their there they or by an on at "
+              # English words of developer titles, found in no other language here: a title of
+              # jargon and these ("Postgres 16 MVCC internals") is English without a model
+              "internals deep dive guide understanding building scaling testing explained lessons "
+              "learned best practices tips tricks tutorial beginners getting started working "
+              "writing running debugging handling patterns designing migrating announcing "
+              "released faster better simple easy way ways things everything nothing inside "
+              "behind under hood revisited semantics exactly works well done right wrong part "
+              "deep-dive hands-on step-by-step notes thoughts lessons-learned "
+              # link texts feeds put in place of a body (Hacker News: "Comments")
+              "comments comment continue reading read more",
+        "de": "der das und ist nicht mit für von zu auf ein eine einen dem den des sich auch wie "
+              "wir ich oder bei aus nach wird werden sind über warum wenn kann mehr noch nur zum "
+              "zur im vom dass",
+        "fr": "le les des est et une pour dans avec sur pas qui sont nous vous ce cette ces du au "
+              "aux où pourquoi être avoir leur fait très se",
+        "es": "el los las y se del al más pero sus su está cómo qué también cuando muy hay ya "
+              "nuestro",
+        "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você se",
+        "it": "gli di che è per sono della delle degli dei nel nella alla alle anche questo "
+              "questa perché abbiamo siamo nostre nostri nostra sul sulla dalla se",
+        "nl": "het een van niet met voor zijn op dat wordt naar ook bij maar hoe waarom wij "
+              "onze is mijn zo je we",
+        # not "a", "i", "do": English words as well, and English texts are most of a feed list
+        "pl": "w z się nie jest że jak od po dla czy przez oraz są być na to",
+        "cs": "v z se na je to že pro jak proč jsme jsou být není který která které ale nebo "
+              "když také tak jako po od při už by než již",
+        "hr": "u je se na da za su od kako što ili ali koji koja koje nije smo ste biti kao sa "
+              "iz prema zašto kada ovo može već samo to po",
+        "tr": "ve bir bu için ile nasıl neden daha çok olarak gibi olan",
+        "sv": "och att det som för med är på inte av till har jag vi hur varför om den ett en "
+              "kan eller från",
+        "da": "og at det som for med er på ikke af til har jeg vi hvordan hvorfor om den et en "
+              "kan eller fra hvad efter også nu mig dig sig vores meget blev uden noget nogle "
+              "sådan mellem lille tak nyt kære",
+        "no": "og å det som for med er på ikke av til har jeg vi hvordan hvorfor om den et en "
+              "kan eller fra hva etter også nå meg deg seg vår våre mye ble uten noe noen slik "
+              "mellom lite takk nytt kjære",
+    }.items()
+}  # fmt: skip
+
+# letters and spellings, and the languages here that write them
+LETTERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), tuple(langs.split()))
+    for pattern, langs in (
+        ("[ß]", "de"), ("[äÄ]", "de sv"), ("[öÖ]", "de sv tr"), ("[üÜ]", "de tr"),
+        ("[ñ¿¡]|ción|ciones", "es"), ("[ãõ]|ção|ções", "pt"), ("[ç]", "fr pt tr"),
+        ("[èëœîïû]", "fr"), ("[êàâ]", "fr pt"), ("[łśżźąęńŁŚŻŹ]", "pl"), ("[ć]", "pl hr"),
+        ("[ğışİŞĞ]", "tr"), ("[åÅ]", "sv da no"), ("[øØæÆ]", "da no"), ("[řůěŘŮĚ]", "cs"),
+        ("[čšžČŠŽ]", "cs hr"), ("[đĐ]", "hr"),
+    )
+)  # fmt: skip
+
+# Vietnamese alone among these writes ơ ư đ and the stacked tone marks of Latin Extended
+# Additional (U+1EA0 to U+1EF9); its ê, à, â are French letters too
+VIETNAMESE = re.compile("[ơưƠƯ\u1ea0-\u1ef9]")
+
+# Arabic script: Persian writes پ چ ژ گ and its own ی and ک; Arabic writes ة ي ك, which Persian
+# does not
+PERSIAN = re.compile("[پچژگیک]")
+ARABIC = re.compile("[ةيكى]")
