@@ -313,3 +313,28 @@ def test_dates_in_the_forms_real_feeds_write_are_read(written: str, expected: da
 def test_what_is_no_date_is_not_read_as_one(written: str) -> None:
     rss = _rss(f"<item><guid>1</guid><title>A</title><pubDate>{written}</pubDate></item>")
     assert parse(rss, None, BASE).entries[0].published is None
+
+
+def test_an_author_is_named_the_same_whichever_way_a_format_writes_them() -> None:
+    """RSS's "jo@x.org (Jo Doe)", Atom's name and e-mail, "Jo Doe <jo@x.org>" and a plain
+    dc:creator are all "Jo Doe"; an address alone stays; a channel's managingEditor is nobody's
+    author; Atom's feed author is the author of the entries that name none."""
+    rss = _rss(
+        "<item><guid>1</guid><title>A</title><author>jo@x.org (Jo Doe)</author></item>"
+        "<item><guid>2</guid><title>B</title><author>Jo Doe &lt;jo@x.org&gt;</author></item>"
+        '<item><guid>3</guid><title>C</title><dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "Jo Doe</dc:creator></item>"
+        "<item><guid>4</guid><title>D</title><author>jo@x.org</author></item>"
+        "<item><guid>5</guid><title>E</title></item>",
+        "<managingEditor>editor@x.org (The Editor)</managingEditor>",
+    )
+    assert [e.author for e in parse(rss, None, BASE).entries] == [
+        "Jo Doe", "Jo Doe", "Jo Doe", "jo@x.org", None,
+    ]  # fmt: skip
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>'
+        b"<author><name>Feed Person</name><email>f@x.org</email></author>"
+        b"<entry><id>1</id><title>a</title><author><name>Jo Doe</name><email>jo@x.org</email>"
+        b"</author></entry><entry><id>2</id><title>b</title></entry></feed>"
+    )
+    assert [e.author for e in parse(atom, None, BASE).entries] == ["Jo Doe", "Feed Person"]

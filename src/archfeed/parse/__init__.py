@@ -20,7 +20,7 @@ from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
 from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
 from archfeed.parse.dates import from_struct, read_date
-from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
+from archfeed.parse.entries import apart, author_name, language, origin_link, safe_url, shaped
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
@@ -128,8 +128,10 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
         reason = _short(problem) if problem else "no RSS, Atom or RDF elements"
         raise FeedError(f"not a feed: {reason}")
     feed = doc.get("feed", {})
-    # the feed's author is every entry's author unless the entry names its own (RSS, Atom, JSON)
-    feed_author = clean(feed.get("author", "")) or None
+    # Atom's feed author is every entry's author unless the entry names its own (RFC 4287
+    # 4.2.1); RSS has none: what feedparser calls its author is the managingEditor
+    atom = str(doc.get("version", "")).startswith("atom")
+    feed_author = author_name(feed.get("author"), feed.get("author_detail")) if atom else None
     entries = apart(_xml_entry(item, base_url, feed_author) for item in doc.entries)
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
@@ -155,7 +157,7 @@ def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry
         title=raw_title,
         raw_date=dict.get(item, "published") or dict.get(item, "updated"),
         text=text,
-        author=clean(item.get("author", "")) or feed_author,
+        author=author_name(item.get("author"), item.get("author_detail")) or feed_author,
         published=published,
         tags=(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
         origin=_origin(item, base_url),
