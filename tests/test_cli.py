@@ -81,3 +81,24 @@ def test_debug_shows_the_traceback_through_the_installed_entry_point(cli: Cli) -
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr
     assert "archfeed.errors.ConfigError" in debug.stderr
+
+
+def test_a_table_wraps_cjk_text_and_long_urls_without_losing_characters(cli: Cli) -> None:
+    """Chinese has no spaces to wrap at: the title column once cut each line with "…" and went
+    on after the next space, losing whole clauses."""
+    title = "分布式系统中的一致性问题以及我们在生产环境中如何通过重试和幂等性来解决它们的经验总结"
+    text = "我们的支付服务每天处理数百万笔交易" * 6 + " https://example.com/" + "a" * 120
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>ZH</title>'
+        f"<item><guid>1</guid><title>{title}</title><description>{text}</description>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    (cli.root / "zh.xml").write_text(feed, encoding="utf-8")
+    cli.write_config([("zh", str(cli.root / "zh.xml"))])
+    assert cli.fetch().returncode == 0
+    for width in ("60", "100"):
+        table = cli.run("list", "--format", "table", "--excerpt", "400", env={"COLUMNS": width})
+        lines = table.stdout.splitlines()[2:]
+        cells = "".join(re.split(r"\s{2,}", line.strip())[-1] for line in lines)
+        assert title in cells, (width, table.stdout)
+        assert "a" * 120 in cells

@@ -173,7 +173,7 @@ def _table(
     table.add_column("source", style="magenta", max_width=22, overflow="ellipsis", no_wrap=True)
     table.add_column("lang", no_wrap=True)
     table.add_column("topics", style="green", max_width=24, overflow="ellipsis")
-    table.add_column("title", ratio=1)
+    table.add_column("title", ratio=1, overflow="fold")  # a CJK line has no space to wrap at
     for entry in entries:
         body = Text(entry.title, style="bold")
         summary = excerpt(entry.text, excerpt_chars)
