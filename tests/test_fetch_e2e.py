@@ -158,7 +158,7 @@ def test_rss_fields_are_plain_text(cli: Cli, httpserver: HTTPServer) -> None:
     assert idem["lang"] == "en"
     assert {"api-design", "payments"} <= set(idem["topics"])
     assert "the response & the client" in idem["excerpt"]  # &amp;amp; → &amp; → &
-    assert "24 hours — and" in idem["excerpt"]  # &nbsp; and &mdash; decoded
+    assert "24\xa0hours — and" in idem["excerpt"]  # &nbsp; and &mdash; decoded
     assert "Idempotency-Key header lets" in idem["excerpt"]  # <a> text kept, tag dropped
     outbox = entries["The outbox pattern without a message broker"]
     assert outbox["published"] == "2025-02-17T13:00:00Z"  # +0100 converted to UTC

@@ -90,3 +90,10 @@ def test_durations_and_dates() -> None:
     assert parse_when("2026-01-01T10:00+02:00", now) == datetime(2026, 1, 1, 8, tzinfo=UTC)
     assert parse_when("yesterday", now) is None
     assert parse_duration("7x") is None
+
+
+def test_a_no_break_space_stays_and_a_run_of_spacers_goes() -> None:
+    assert clean("Le «\xa0cache\xa0» distribué") == "Le «\xa0cache\xa0» distribué"
+    assert clean("10\u202f000 requêtes") == "10\u202f000 requêtes"
+    assert clean("a \xa0\xa0 b\n\tc") == "a b c"
+    assert html_to_text("<p>Le «&nbsp;cache&nbsp;»</p><p>&nbsp;</p>") == "Le «\xa0cache\xa0»"

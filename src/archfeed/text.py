@@ -29,8 +29,21 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "titl
 
 
 def clean(text: str) -> str:
-    """Remove unsafe characters and collapse whitespace to single spaces."""
-    return " ".join(_UNSAFE.sub("", text).split())  # split(): 3× faster than a \s+ regex
+    """Remove unsafe characters and collapse whitespace to single spaces; a no-break space stays
+    (it holds French « guillemets », "10 000" or "Fig. 3" to their words)."""
+    safe = _UNSAFE.sub("", text)
+    if "\xa0" not in safe and "\u202f" not in safe:
+        return " ".join(safe.split())  # split(): 3× faster than a \s+ regex
+    # split() would take them for spaces: hidden as control characters, which _UNSAFE has just
+    # removed, so none of them can be the text's own; one that touches a plain space, or a run of
+    # them alone (HTML's &nbsp; spacers), holds nothing together and goes
+    hidden = safe.replace("\xa0", "\x00").replace("\u202f", "\x01").split()
+    words = [_NO_BREAK_RUN.sub("\x00", stripped) for word in hidden
+             if (stripped := word.strip("\x00\x01"))]  # fmt: skip
+    return " ".join(words).replace("\x00", "\xa0").replace("\x01", "\u202f")
+
+
+_NO_BREAK_RUN = re.compile("[\x00\x01]{2,}")  # two no-break spaces hold words as one does
 
 
 # Tags are removed by regular expressions rather than html.parser, which cost three times as much
