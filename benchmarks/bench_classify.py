@@ -48,7 +48,9 @@ def main() -> None:
     started = time.perf_counter()
     _detector(())  # what the first entry that needs langdetect pays, once per process
     print(f"one-time langdetect profile load: {(time.perf_counter() - started) * 1000:.0f} ms")
-    for name in ("languages.tsv", "languages_holdout.tsv", "languages_world.tsv"):
+    for name in (
+        "languages.tsv", "languages_holdout.tsv", "languages_world.tsv", "languages_fresh.tsv"
+    ):
         entries = _entries(name)
         right: Counter[str] = Counter()
         total: Counter[str] = Counter()
