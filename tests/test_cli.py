@@ -3,6 +3,7 @@ terminal or not), --debug, unknown formats."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -102,3 +103,28 @@ def test_a_table_wraps_cjk_text_and_long_urls_without_losing_characters(cli: Cli
         cells = "".join(re.split(r"\s{2,}", line.strip())[-1] for line in lines)
         assert title in cells, (width, table.stdout)
         assert "a" * 120 in cells
+
+
+def test_an_excerpt_never_repeats_the_title_it_is_printed_under(cli: Cli) -> None:
+    """Many feeds begin the body with the headline: the excerpt starts after it, in every
+    format that prints one."""
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>N</title>'
+        "<item><guid>1</guid><title>Kafka 4.0 drops ZooKeeper</title><description>"
+        "<![CDATA[<h1>Kafka 4.0 drops ZooKeeper</h1><p>KRaft is now the only mode: what the "
+        "upgrade means for your brokers.</p>]]></description>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    (cli.root / "n.xml").write_text(feed, encoding="utf-8")
+    cli.write_config([("n", str(cli.root / "n.xml"))])
+    assert cli.fetch().returncode == 0
+    (entry,) = cli.list_json()
+    assert entry["excerpt"].startswith("KRaft is now the only mode")
+    for fmt in ("table", "markdown"):
+        shown = cli.run("list", "--format", fmt, "--excerpt", "60").stdout
+        assert shown.count("Kafka 4.0 drops ZooKeeper") == 1, shown
+        assert "KRaft is now" in shown
+    digest = cli.run("digest", "--dry-run").stdout
+    assert digest.count("Kafka 4.0 drops ZooKeeper") == 1
+    shown = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
+    assert shown["text"].startswith("Kafka 4.0 drops ZooKeeper")  # the text itself is whole

@@ -15,6 +15,7 @@ import typer
 
 from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, filter_options, state_of
 from archfeed.cli.environment import OutputError
+from archfeed.cli.reading import TITLE_ROOM
 from archfeed.errors import ArchfeedError
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def digest(
         state.classify_again(config, store)
         mark, snapshot = store.digest_mark(name), store.newest_seq()
         chars = config.settings.excerpt
-        entries = store.entries(replace(where, after_seq=mark, upto_seq=snapshot), chars + 1)
+        window = replace(where, after_seq=mark, upto_seq=snapshot)
+        entries = store.entries(window, chars + 1 + TITLE_ROOM)
         now = state.env.now()
         if entries:
             order = [rule.name for rule in config.topics]

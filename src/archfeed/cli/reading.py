@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from archfeed.models import Filter, Screen
 
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
+# the text read beyond an excerpt: room for the title a text may begin with (render.summary)
+TITLE_ROOM = 300
 MIN_ID_PREFIX = 6
 
 
@@ -70,7 +72,7 @@ def list_(
     chars = config.settings.excerpt if excerpt is None else excerpt
     with state.store(config) as store:
         state.classify_again(config, store)
-        entries = store.entries(where, text_chars=chars + 1)
+        entries = store.entries(where, text_chars=chars + 1 + TITLE_ROOM)
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return

@@ -24,6 +24,19 @@ ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang",
               "excerpt", "author", "also_at")  # fmt: skip
 
 
+# what may stand between a title and the rest of a text that repeats it
+_AFTER_TITLE = " .:;,|–—-"
+
+
+def summary(entry: StoredEntry, chars: int) -> str:
+    """What is printed under an entry's title: its text cut to `chars`, without the title when
+    the text begins with it (many feeds repeat the headline as the body's first line)."""
+    text, title = entry.text, entry.title
+    if title and text[: len(title)].casefold() == title.casefold():
+        text = text[len(title) :].lstrip(_AFTER_TITLE)
+    return excerpt(text, chars)
+
+
 def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
     """The JSON contract of docs/design.md: exactly these keys, in this order."""
     return {
@@ -35,7 +48,7 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
         "first_seen": iso(entry.first_seen),
         "lang": entry.lang,
         "topics": sorted(entry.topics),
-        "excerpt": excerpt(entry.text, excerpt_chars),
+        "excerpt": summary(entry, excerpt_chars),
         "author": entry.author,
         "also_at": [{"source": c.source, "url": c.url, "title": c.title} for c in entry.also_at],
     }
@@ -137,8 +150,8 @@ def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
     title = md_escape(entry.title)
     head = f"[{title}]({md_url(entry.url)})" if entry.url else title
     meta = md_escape(entry_meta(entry))
-    summary = excerpt(entry.text, excerpt_chars)
-    return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(summary)}" if summary else "") + "\n"
+    text = summary(entry, excerpt_chars)
+    return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(text)}" if text else "") + "\n"
 
 
 def console(out: IO[str], screen: Screen) -> Any:
@@ -176,10 +189,10 @@ def _table(
     table.add_column("title", ratio=1, overflow="fold")  # a CJK line has no space to wrap at
     for entry in entries:
         body = Text(entry.title, style="bold")
-        summary = excerpt(entry.text, excerpt_chars)
-        if summary:
+        text = summary(entry, excerpt_chars)
+        if text:
             body.append("\n")
-            body.append(summary, style="dim")
+            body.append(text, style="dim")
         table.add_row(
             Text(f"{entry.published:%Y-%m-%d %H:%M}" if entry.published else UNDATED),
             Text(entry.source),

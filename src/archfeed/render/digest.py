@@ -14,8 +14,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from archfeed.render import entry_meta, entry_object, markdown_item, md_escape
-from archfeed.text import excerpt, iso
+from archfeed.render import entry_meta, entry_object, markdown_item, md_escape, summary
+from archfeed.text import iso
 
 if TYPE_CHECKING:
     from archfeed.models import StoredEntry
@@ -64,7 +64,7 @@ def _text(groups: Groups, title: str, excerpt_chars: int) -> str:
             lines += wrap.wrap(entry_meta(entry))
             if entry.url:
                 lines.append(f"  {entry.url}")
-            lines += wrap.wrap(excerpt(entry.text, excerpt_chars))
+            lines += wrap.wrap(summary(entry, excerpt_chars))
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -136,7 +136,7 @@ def _html_item(entry: StoredEntry, excerpt_chars: int) -> str:
     return _ITEM.format(
         title=title,
         meta=escape(entry_meta(entry)),
-        summary=escape(excerpt(entry.text, excerpt_chars)),
+        summary=escape(summary(entry, excerpt_chars)),
     )
 
 
