@@ -509,6 +509,22 @@ def test_an_entry_stored_under_a_shared_link_keeps_its_identity(cli: Cli, tmp_pa
     assert len({e["title"] for e in cli.list_json()}) == 5
 
 
+def test_an_entry_stored_under_a_shared_link_is_updated_not_duplicated(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The same, when the stored post has changed since (or this version reads it otherwise):
+    the first item that shares its link takes its identity, as earlier versions gave it."""
+    feed = tmp_path / "news.xml"
+    feed.write_bytes(_news_page(NEWS[:1]))
+    cli.write_config([("news", str(feed))])
+    assert cli.fetch().returncode == 0
+    title, date, text = NEWS[0]
+    feed.write_bytes(_news_page([(title, date, text + " Corrected."), *NEWS[1:]]))
+    grown = cli.fetch()
+    assert source_line(grown.stderr, "news") == "news: 4 new, 1 updated"
+    assert cli.count() == 5
+
+
 def test_an_item_twice_in_a_document_keeps_the_richer_copy(cli: Cli, tmp_path: Path) -> None:
     item = "<item><guid>same-1</guid><title>{}</title><description>{}</description></item>"
     body = (

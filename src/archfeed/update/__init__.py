@@ -224,7 +224,7 @@ def prepare_feed(
 ) -> Prepared:
     """The entries of a parsed feed that are new or changed, hashed, classified and with the keys
     that find their copies; what the source repeats across all its items is read first."""
-    entries = _distinct(_as_stored(entry, unchanged) for entry in feed.entries)
+    entries = _distinct(_as_stored(feed.entries, unchanged))
     # what the source repeats across its items is boilerplate, never evidence of a cross-post
     shared = dedup.siblings([e.title for e in entries], [e.text for e in entries], feed.title)
     changes = []
@@ -238,12 +238,25 @@ def prepare_feed(
     return Prepared(tuple(changes), warning=feed.warning)
 
 
-def _as_stored(entry: ParsedEntry, unchanged: Mapping[str, str]) -> ParsedEntry:
-    """An entry that an earlier version stored under its alias, as it is now, keeps that
-    identity: an upgrade neither duplicates it nor counts it as updated."""
-    if entry.alias and unchanged.get(entry.alias) == entry_hash(entry):
-        return replace(entry, key=entry.alias)
-    return entry
+def _as_stored(entries: Sequence[ParsedEntry], unchanged: Mapping[str, str]) -> list[ParsedEntry]:
+    """The entries, the one stored under an alias (by an earlier version, or while it was the
+    only item with that link) keeping that identity, so that an upgrade duplicates nothing: the
+    entry whose content is the stored one's, else the first that shares the alias (earlier
+    versions stored the first of a document's items with one link; its text may have changed
+    since, or only the way this version reads it)."""
+    holder: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if entry.alias and unchanged.get(entry.alias) == entry_hash(entry):
+            holder.setdefault(entry.alias, index)
+    for index, entry in enumerate(entries):
+        if entry.alias and entry.alias in unchanged:
+            holder.setdefault(entry.alias, index)
+    return [
+        replace(entry, key=entry.alias)
+        if entry.alias and holder.get(entry.alias) == index
+        else entry
+        for index, entry in enumerate(entries)
+    ]
 
 
 def _distinct(entries: Iterable[ParsedEntry]) -> list[ParsedEntry]:
