@@ -128,3 +128,24 @@ def test_an_excerpt_never_repeats_the_title_it_is_printed_under(cli: Cli) -> Non
     assert digest.count("Kafka 4.0 drops ZooKeeper") == 1
     shown = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
     assert shown["text"].startswith("Kafka 4.0 drops ZooKeeper")  # the text itself is whole
+
+
+def test_the_excerpt_is_the_feeds_summary_when_the_text_begins_with_a_caption(cli: Cli) -> None:
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>P</title>'
+        "<item><guid>1</guid><title>Quay cranes</title>"
+        "<description>How the port moved its scheduling to an event log.</description>"
+        "<content:encoded><![CDATA[<p>Photo: Jo Doe / Harbour Agency</p><p>Every crane reports "
+        "its moves to a Kafka topic.</p>]]></content:encoded>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    (cli.root / "p.xml").write_text(feed, encoding="utf-8")
+    cli.write_config([("p", str(cli.root / "p.xml"))])
+    assert cli.fetch().returncode == 0
+    (entry,) = cli.list_json()
+    assert entry["excerpt"] == "How the port moved its scheduling to an event log."
+    shown = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
+    assert shown["text"].startswith("Photo: Jo Doe / Harbour Agency Every crane")
+    again = cli.fetch("--force")
+    assert "p: 0 new, 0 updated" in again.stderr

@@ -270,11 +270,12 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
     )
     assert cli.fetch().returncode == 0
     conn = sqlite3.connect(cli.db)
-    with conn:  # back to what schema 7 held: no v8 columns, no anchors, no clusters
+    with conn:  # back to what schema 7 held: no v8 or v9 columns, no anchors, no clusters
         conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
         conn.execute("DELETE FROM entry_bands WHERE band >= 16 << 32")
         conn.execute("DROP INDEX idx_entries_origin_url")
-        for column in ("origin_url", "lead", "trail", "generic_title", "private_url", "excerpt"):
+        v8 = ("origin_url", "lead", "trail", "generic_title", "private_url", "excerpt")
+        for column in (*v8, "summary"):  # and v9's
             conn.execute(f"ALTER TABLE entries DROP COLUMN {column}")
         conn.execute("DROP TABLE meta")
         conn.execute("PRAGMA user_version = 7")

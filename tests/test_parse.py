@@ -339,3 +339,22 @@ def test_an_author_is_named_the_same_whichever_way_a_format_writes_them() -> Non
         b"</author></entry><entry><id>2</id><title>b</title></entry></feed>"
     )
     assert [e.author for e in parse(atom, None, BASE).entries] == ["Jo Doe", "Feed Person"]
+
+
+def test_a_summary_beside_a_text_that_begins_otherwise_is_kept() -> None:
+    """`<description>` beside `content:encoded` that starts with a photo's caption: the summary
+    is kept for the excerpt; one that is just how the text begins is not."""
+    body = _rss(
+        "<item><guid>1</guid><title>Quay cranes</title>"
+        "<description>How the port moved its scheduling to an event log.</description>"
+        '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA['
+        "<p>Photo: Jo Doe / Harbour Agency</p><p>Every crane at the port reports its moves "
+        "to a Kafka topic, and the scheduler reads them back.</p>]]></content:encoded></item>"
+        "<item><guid>2</guid><title>Same</title><description>Every crane reports</description>"
+        '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA['
+        "<p>Every crane reports its moves to a topic.</p>]]></content:encoded></item>"
+    )
+    captioned, plain = parse(body, None, BASE).entries
+    assert captioned.text.startswith("Photo: Jo Doe")
+    assert captioned.summary == "How the port moved its scheduling to an event log."
+    assert plain.summary is None

@@ -90,6 +90,7 @@ class ParsedEntry:
     published: datetime | None  # UTC
     categories: tuple[str, ...]
     origin: str | None = None  # where the body says it was first published
+    summary: str | None = None  # the feed's own summary beside a fuller text, when it has one
     # the identity earlier versions gave it, when that differs (a link its document repeats):
     # kept while the entry is stored under it, so that an upgrade duplicates nothing
     alias: str | None = None
@@ -238,6 +239,7 @@ class StoredEntry:
     lang: str
     topics: tuple[str, ...]
     also_at: tuple[Copy, ...] = ()
+    summary: str | None = None  # the feed's own summary beside the text, when it gave one
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from xml.sax.expatreader import ExpatParser
 
@@ -25,6 +26,7 @@ from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
 _DATE_KEYS = ("published", "updated", "created")
+_SUMMARY_MAX = 2000  # characters of a summary kept: enough for any excerpt
 _BEFORE_XML = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte-order mark, and whitespace
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
@@ -151,7 +153,7 @@ def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry
         filter(None, (read_date(dict.get(item, key)) for key in _DATE_KEYS)), None
     )
     raw_title = _plain(item.get("title_detail")) or clean(item.get("title", ""))
-    return shaped(
+    entry = shaped(
         guid=item.get("id"),
         url=url,
         title=raw_title,
@@ -162,6 +164,7 @@ def _xml_entry(item: Any, base_url: str, feed_author: str | None) -> ParsedEntry
         tags=(tag.get("term") or tag.get("label") for tag in item.get("tags", [])),
         origin=_origin(item, base_url),
     )
+    return replace(entry, summary=_own_summary(item, entry.text))
 
 
 def _origin(item: Any, base_url: str) -> str | None:
@@ -175,6 +178,16 @@ def _best_text(item: Any) -> str:
     candidates = [*item.get("content", []), item.get("summary_detail")]
     texts = [_plain(detail) for detail in candidates if detail]
     return max(texts, key=len, default="")
+
+
+def _own_summary(item: Any, text: str) -> str | None:
+    """The feed's summary (`<description>` beside `content:encoded`, Atom's `<summary>` beside
+    its content) when it is not just how the text begins: what the excerpt shows, when the
+    text starts with something else (a photo's caption, a byline)."""
+    summary = _plain(item.get("summary_detail")) if item.get("content") else ""
+    if not summary or summary == text or text.startswith(summary.rstrip(".… ")[:60]):
+        return None
+    return summary[:_SUMMARY_MAX]
 
 
 def _plain(detail: Any) -> str:

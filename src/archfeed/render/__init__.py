@@ -29,9 +29,10 @@ _AFTER_TITLE = " .:;,|–—-"
 
 
 def summary(entry: StoredEntry, chars: int) -> str:
-    """What is printed under an entry's title: its text cut to `chars`, without the title when
-    the text begins with it (many feeds repeat the headline as the body's first line)."""
-    text, title = entry.text, entry.title
+    """What is printed under an entry's title: the feed's own summary when it gave one beside a
+    text that begins otherwise (parse._own_summary), else the text; cut to `chars`, without the
+    title when it begins with it (many feeds repeat the headline as the body's first line)."""
+    text, title = entry.summary or entry.text, entry.title
     if title and text[: len(title)].casefold() == title.casefold():
         text = text[len(title) :].lstrip(_AFTER_TITLE)
     return excerpt(text, chars)

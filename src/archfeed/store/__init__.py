@@ -38,7 +38,7 @@ from archfeed.text import iso
 
 __all__ = ["Fetched", "Known", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 

@@ -185,7 +185,9 @@ def _fts_query(text: str) -> str:
 
 
 # what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows
-_STORED = "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics"
+_STORED = (
+    "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics, summary"
+)
 
 
 def _stored(row: sqlite3.Row) -> StoredEntry:
@@ -200,4 +202,5 @@ def _stored(row: sqlite3.Row) -> StoredEntry:
         first_seen=parse_iso(row["first_seen"]),
         lang=row["lang"],
         topics=tuple(json.loads(row["topics"])),
+        summary=row["summary"],
     )

@@ -199,6 +199,12 @@ def _excerpt_crossposts_v8(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
 
 
+def _summaries_v9(db: sqlite_utils.Database) -> None:
+    """v9: the feed's own summary beside a fuller text, the excerpt when the text begins with
+    something else; NULL for what was stored before."""
+    db.table("entries").add_column("summary", str)
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -208,4 +214,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _text_indexed_by_writes_v6,
     _language_in_the_newest_index_v7,
     _excerpt_crossposts_v8,
+    _summaries_v9,
 ]

@@ -26,14 +26,16 @@ def entry_id(source: str, key: str) -> str:
 
 def entry_hash(entry: ParsedEntry) -> str:
     """What makes an entry 'changed': any user-visible field."""
-    parts = (
+    parts = [
         entry.title,
         entry.text,
         entry.url or "",
         entry.author or "",
         "\x1f".join(entry.categories),
         iso(entry.published) if entry.published else "",
-    )
+    ]
+    if entry.summary:  # only then: the hashes of entries stored before stay what they were
+        parts.append(entry.summary)
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -107,7 +109,7 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
             cls.lang, cls.lang_source, cls.text_lang, cls.text_lang_source,
             json.dumps(sorted(cls.topics), ensure_ascii=False),
             json.dumps(list(entry.categories), ensure_ascii=False), change.content_hash,
-            *key_columns(change.keys),
+            entry.summary, *key_columns(change.keys),
         )  # fmt: skip
         if old:
             updates.append((*row, seq))
@@ -120,8 +122,8 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
     conn.executemany(
         "INSERT INTO entries (seq, id, source, key, first_seen, url, title, text, author, "  # noqa: S608
         "published, updated, lang, lang_source, text_lang, text_lang_source, topics, "
-        f"categories, content_hash, {KEY_COLUMNS}) "
-        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_KEY_MARKS})",
+        f"categories, content_hash, summary, {KEY_COLUMNS}) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_KEY_MARKS})",
         inserts,
     )
     if inserts:  # changed entries are re-indexed by the entries_au trigger
@@ -133,7 +135,7 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
     conn.executemany(
         "UPDATE entries SET url = ?, title = ?, text = ?, author = ?, published = ?, "  # noqa: S608
         "updated = ?, lang = ?, lang_source = ?, text_lang = ?, text_lang_source = ?, "
-        f"topics = ?, categories = ?, content_hash = ?, {_KEY_SETS} WHERE seq = ?",
+        f"topics = ?, categories = ?, content_hash = ?, summary = ?, {_KEY_SETS} WHERE seq = ?",
         updates,
     )
     _set_topics(conn, topics)
