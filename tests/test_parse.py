@@ -358,3 +358,32 @@ def test_a_summary_beside_a_text_that_begins_otherwise_is_kept() -> None:
     assert captioned.text.startswith("Photo: Jo Doe")
     assert captioned.summary == "How the port moved its scheduling to an event log."
     assert plain.summary is None
+
+
+def test_an_opening_the_source_repeats_is_not_the_excerpt() -> None:
+    """ "Annons: <a tracking link>" before every item's text: the rest of the text is what the
+    excerpt shows (the text stays whole); two items that merely begin alike keep theirs."""
+    items = "".join(
+        f"<item><guid>{n}</guid><title>T{n}</title><description>Annons: "
+        f"https://track.example/c?id={n}x{n * 7} {text}</description></item>"
+        for n, text in enumerate(
+            ["Kafka i produktion: vad vi lärde oss.", "Postgres 17 och logisk replikering.",
+             "Vår väg från monolit till tjänster.", "Så mäter vi latens i p99."]
+        )
+    )  # fmt: skip
+    entries = parse(_rss(items), None, BASE).entries
+    assert [e.summary for e in entries] == [
+        "Kafka i produktion: vad vi lärde oss.", "Postgres 17 och logisk replikering.",
+        "Vår väg från monolit till tjänster.", "Så mäter vi latens i p99.",
+    ]  # fmt: skip
+    assert entries[0].text.startswith("Annons: https://track.example/c?id=0x0 Kafka")
+    alike = parse(
+        _rss(
+            "<item><guid>1</guid><title>A</title><description>We have moved the docs.</description></item>"
+            "<item><guid>2</guid><title>B</title><description>We have a new release.</description></item>"
+            "<item><guid>3</guid><title>C</title><description>Other news entirely.</description></item>"
+        ),
+        None,
+        BASE,
+    ).entries
+    assert [e.summary for e in alike] == [None, None, None]

@@ -21,7 +21,15 @@ from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
 from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
 from archfeed.parse.dates import from_struct, read_date
-from archfeed.parse.entries import apart, author_name, language, origin_link, safe_url, shaped
+from archfeed.parse.entries import (
+    apart,
+    author_name,
+    language,
+    origin_link,
+    safe_url,
+    shaped,
+    without_shared_openings,
+)
 from archfeed.parse.jsonfeed import parse_json
 from archfeed.text import clean, html_to_text
 
@@ -134,7 +142,9 @@ def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFe
     # 4.2.1); RSS has none: what feedparser calls its author is the managingEditor
     atom = str(doc.get("version", "")).startswith("atom")
     feed_author = author_name(feed.get("author"), feed.get("author_detail")) if atom else None
-    entries = apart(_xml_entry(item, base_url, feed_author) for item in doc.entries)
+    entries = without_shared_openings(
+        apart(_xml_entry(item, base_url, feed_author) for item in doc.entries)
+    )
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=language(feed.get("language")),

@@ -8,8 +8,9 @@ Never reads a document: parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from html import unescape
@@ -92,6 +93,58 @@ def apart(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
         else replace(entry, alias=None)
         for entry in found
     )
+
+
+_OPENING_WORDS = 24  # where an advertising line or a standard first line would be
+_URL_TOKEN = re.compile(r"^[(<\[]?https?://", re.IGNORECASE)
+_REPEATED_BY = 3  # items that must open alike for it to be the source's, not a coincidence
+_OPENING_MIN = 5  # words of a shared opening with no link in it
+_SUMMARY_MAX = 2000  # characters of what is left: enough for any excerpt
+
+
+def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry, ...]:
+    """The entries, each whose text opens as several others of its document do ("Annons:
+    https://track…", a series' standard first line) given the rest of its text as its summary,
+    unless it has one of its own: the excerpt is the post's, not the source's. An opening is
+    the source's when at least three items (or every item, in a document of two) share it and it
+    holds a link or five words; links count as one word whatever they are, since a tracking link
+    differs in every item. The text itself stays whole."""
+    tokens = [entry.text.split()[:_OPENING_WORDS] for entry in entries]
+    shapes = [tuple(_shape(token) for token in row) for row in tokens]
+    order = sorted(range(len(shapes)), key=lambda i: shapes[i])
+    shared = [0] * len(shapes)
+    for before, after in itertools.pairwise(order):
+        common = _common(shapes[before], shapes[after])
+        shared[before], shared[after] = max(shared[before], common), max(shared[after], common)
+    counts: dict[tuple[str, ...], int] = {}
+    for shape, length in zip(shapes, shared, strict=True):
+        if length:
+            counts[shape[:length]] = counts.get(shape[:length], 0) + 1
+    need = min(_REPEATED_BY, len(shapes))
+    out = []
+    for entry, shape, length, row in zip(entries, shapes, shared, tokens, strict=True):
+        opening = shape[:length]
+        sourced = need >= 2 and counts.get(opening, 0) >= need
+        telling = "<url>" in opening or length >= _OPENING_MIN
+        if length and sourced and telling and len(row) > length and not entry.summary:
+            rest = " ".join(entry.text.split()[length:])
+            out.append(replace(entry, summary=rest[:_SUMMARY_MAX]))
+        else:
+            out.append(entry)
+    return tuple(out)
+
+
+def _shape(token: str) -> str:
+    return "<url>" if _URL_TOKEN.match(token) else token.casefold()
+
+
+def _common(one: tuple[str, ...], other: tuple[str, ...]) -> int:
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
 
 
 def _title_and_date(entry: ParsedEntry) -> str:

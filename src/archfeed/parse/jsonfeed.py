@@ -12,7 +12,14 @@ from typing import Any
 from archfeed.errors import FeedError
 from archfeed.models import ParsedEntry, ParsedFeed
 from archfeed.parse.dates import read_date
-from archfeed.parse.entries import apart, language, origin_link, safe_url, shaped
+from archfeed.parse.entries import (
+    apart,
+    language,
+    origin_link,
+    safe_url,
+    shaped,
+    without_shared_openings,
+)
 from archfeed.text import clean, html_to_text
 
 
@@ -32,8 +39,8 @@ def parse_json(body: bytes, base_url: str) -> ParsedFeed:
         )
     feed_base = safe_url(doc.get("home_page_url"), base_url) or base_url
     feed_author = _json_authors(doc)
-    entries = apart(
-        _json_entry(item, feed_base, feed_author) for item in items if isinstance(item, dict)
+    entries = without_shared_openings(
+        apart(_json_entry(item, feed_base, feed_author) for item in items if isinstance(item, dict))
     )
     return ParsedFeed(
         title=clean(str(doc.get("title", ""))),
