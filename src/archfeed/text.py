@@ -8,7 +8,9 @@ time is stored and printed in. Never does I/O and imports only the standard libr
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import PurePath
@@ -148,3 +150,25 @@ def iso(when: datetime) -> str:
 def parse_iso(value: str) -> datetime:
     """A time that iso() wrote (or any RFC 3339 time), in UTC."""
     return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def shared_openings(rows: Sequence[tuple[str, ...]]) -> list[int]:
+    """For each row of words, how many of its first words some other row begins with too.
+    Sorting makes it O(n log n): a row's longest shared opening is the one it shares with a
+    neighbour in sorted order."""
+    order = sorted(range(len(rows)), key=rows.__getitem__)
+    best = [0] * len(rows)
+    for left, right in itertools.pairwise(order):
+        shared = _common_prefix(rows[left], rows[right])
+        best[left] = max(best[left], shared)
+        best[right] = max(best[right], shared)
+    return best
+
+
+def _common_prefix(one: tuple[str, ...], two: tuple[str, ...]) -> int:
+    count = 0
+    for a, b in zip(one, two, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count

@@ -8,11 +8,12 @@ Never decides that two entries are one article: dedup/__init__.py does, on what 
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from archfeed.text import shared_openings
 
 # Tails that feeds add after an excerpt, matched at the end of the text (case-insensitive), as
 # many times as they stack ("… Read more » Comments"). Each is written as it is seen in feeds.
@@ -149,8 +150,8 @@ def siblings(titles: Sequence[str], texts: Sequence[str], feed_title: str = "") 
         for text, end in zip(texts, ends, strict=True)
     ]
     tails = [tuple(reversed(end[-_EDGE:])) for end in ends]
-    leads = _longest_shared(heads)
-    trails = _longest_shared(tails)
+    leads = shared_openings(heads)
+    trails = shared_openings(tails)
     title_keys = [" ".join(words(title)) for title in titles]
     counts: dict[str, int] = {}
     for key in title_keys:
@@ -174,22 +175,3 @@ def _names_feed(title_key: str, feed_key: str) -> bool:
     if title_key == feed_key:
         return True
     return feed_key.count(" ") >= 1 and f" {feed_key} " in f" {title_key} "
-
-
-def _longest_shared(rows: Sequence[tuple[str, ...]]) -> list[int]:
-    order = sorted(range(len(rows)), key=rows.__getitem__)
-    best = [0] * len(rows)
-    for left, right in itertools.pairwise(order):
-        shared = _common_prefix(rows[left], rows[right])
-        best[left] = max(best[left], shared)
-        best[right] = max(best[right], shared)
-    return best
-
-
-def _common_prefix(one: tuple[str, ...], two: tuple[str, ...]) -> int:
-    count = 0
-    for a, b in zip(one, two, strict=False):
-        if a != b:
-            break
-        count += 1
-    return count

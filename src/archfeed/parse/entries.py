@@ -8,7 +8,6 @@ Never reads a document: parse/__init__.py (RSS, Atom, RDF) and parse/jsonfeed.py
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from archfeed.models import ParsedEntry
-from archfeed.text import clean, excerpt
+from archfeed.text import clean, excerpt, shared_openings
 
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
@@ -111,11 +110,7 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
     differs in every item. The text itself stays whole."""
     tokens = [entry.text.split()[:_OPENING_WORDS] for entry in entries]
     shapes = [tuple(_shape(token) for token in row) for row in tokens]
-    order = sorted(range(len(shapes)), key=lambda i: shapes[i])
-    shared = [0] * len(shapes)
-    for before, after in itertools.pairwise(order):
-        common = _common(shapes[before], shapes[after])
-        shared[before], shared[after] = max(shared[before], common), max(shared[after], common)
+    shared = shared_openings(shapes)
     counts: dict[tuple[str, ...], int] = {}
     for shape, length in zip(shapes, shared, strict=True):
         if length:
@@ -136,15 +131,6 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
 
 def _shape(token: str) -> str:
     return "<url>" if _URL_TOKEN.match(token) else token.casefold()
-
-
-def _common(one: tuple[str, ...], other: tuple[str, ...]) -> int:
-    length = 0
-    for a, b in zip(one, other, strict=False):
-        if a != b:
-            break
-        length += 1
-    return length
 
 
 def _title_and_date(entry: ParsedEntry) -> str:
