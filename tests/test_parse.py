@@ -367,15 +367,17 @@ def test_an_opening_the_source_repeats_is_not_the_excerpt() -> None:
         f"<item><guid>{n}</guid><title>T{n}</title><description>Annons: "
         f"https://track.example/c?id={n}x{n * 7} {text}</description></item>"
         for n, text in enumerate(
-            ["Kafka i produktion: vad vi lärde oss.", "Postgres 17 och logisk replikering.",
+            ["Kafka i produktion: vad vi lärde oss.", "Kafka i molnet, ett år senare.",
              "Vår väg från monolit till tjänster.", "Så mäter vi latens i p99."]
         )
     )  # fmt: skip
     entries = parse(_rss(items), None, BASE).entries
     assert [e.summary for e in entries] == [
-        "Kafka i produktion: vad vi lärde oss.", "Postgres 17 och logisk replikering.",
-        "Vår väg från monolit till tjänster.", "Så mäter vi latens i p99.",
-    ]  # fmt: skip
+        "Kafka i produktion: vad vi lärde oss.",
+        "Kafka i molnet, ett år senare.",
+        "Vår väg från monolit till tjänster.",
+        "Så mäter vi latens i p99.",
+    ]  # fmt: skip  (two that also share their next words lose only the source's opening)
     assert entries[0].text.startswith("Annons: https://track.example/c?id=0x0 Kafka")
     alike = parse(
         _rss(

@@ -111,17 +111,23 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
     tokens = [entry.text.split()[:_OPENING_WORDS] for entry in entries]
     shapes = [tuple(_shape(token) for token in row) for row in tokens]
     shared = shared_openings(shapes)
-    counts: dict[tuple[str, ...], int] = {}
-    for shape, length in zip(shapes, shared, strict=True):
-        if length:
-            counts[shape[:length]] = counts.get(shape[:length], 0) + 1
     need = min(_REPEATED_BY, len(shapes))
+    if need < 2 or not any(shared):
+        return tuple(entries)
+    # how many items begin with each opening, of every length some item shares
+    counts: dict[tuple[str, ...], int] = {}
+    for shape in shapes:
+        for length in range(1, min(len(shape), max(shared)) + 1):
+            counts[shape[:length]] = counts.get(shape[:length], 0) + 1
     out = []
-    for entry, shape, length, row in zip(entries, shapes, shared, tokens, strict=True):
-        opening = shape[:length]
-        sourced = need >= 2 and counts.get(opening, 0) >= need
-        telling = "<url>" in opening or length >= _OPENING_MIN
-        if length and sourced and telling and len(row) > length and not entry.summary:
+    for entry, shape, most, row in zip(entries, shapes, shared, tokens, strict=True):
+        # the longest opening it shares with enough others, that says something
+        length = next(
+            (n for n in range(most, 0, -1)
+             if counts[shape[:n]] >= need and ("<url>" in shape[:n] or n >= _OPENING_MIN)),
+            0,
+        )  # fmt: skip
+        if length and len(row) > length and not entry.summary:
             rest = " ".join(entry.text.split()[length:])
             out.append(replace(entry, summary=rest[:_SUMMARY_MAX]))
         else:
