@@ -89,14 +89,11 @@ def test_a_table_wraps_cjk_text_and_long_urls_without_losing_characters(cli: Cli
     on after the next space, losing whole clauses."""
     title = "分布式系统中的一致性问题以及我们在生产环境中如何通过重试和幂等性来解决它们的经验总结"
     text = "我们的支付服务每天处理数百万笔交易" * 6 + " https://example.com/" + "a" * 120
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>ZH</title>'
+    item = (
         f"<item><guid>1</guid><title>{title}</title><description>{text}</description>"
-        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
     )
-    (cli.root / "zh.xml").write_text(feed, encoding="utf-8")
-    cli.write_config([("zh", str(cli.root / "zh.xml"))])
-    assert cli.fetch().returncode == 0
+    _fetched(cli, "zh", item)
     for width in ("60", "100"):
         table = cli.run("list", "--format", "table", "--excerpt", "400", env={"COLUMNS": width})
         lines = table.stdout.splitlines()[2:]
@@ -108,16 +105,13 @@ def test_a_table_wraps_cjk_text_and_long_urls_without_losing_characters(cli: Cli
 def test_an_excerpt_never_repeats_the_title_it_is_printed_under(cli: Cli) -> None:
     """Many feeds begin the body with the headline: the excerpt starts after it, in every
     format that prints one."""
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>N</title>'
+    item = (
         "<item><guid>1</guid><title>Kafka 4.0 drops ZooKeeper</title><description>"
         "<![CDATA[<h1>Kafka 4.0 drops ZooKeeper</h1><p>KRaft is now the only mode: what the "
         "upgrade means for your brokers.</p>]]></description>"
-        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
     )
-    (cli.root / "n.xml").write_text(feed, encoding="utf-8")
-    cli.write_config([("n", str(cli.root / "n.xml"))])
-    assert cli.fetch().returncode == 0
+    _fetched(cli, "n", item)
     (entry,) = cli.list_json()
     assert entry["excerpt"].startswith("KRaft is now the only mode")
     for fmt in ("table", "markdown"):
@@ -131,21 +125,28 @@ def test_an_excerpt_never_repeats_the_title_it_is_printed_under(cli: Cli) -> Non
 
 
 def test_the_excerpt_is_the_feeds_summary_when_the_text_begins_with_a_caption(cli: Cli) -> None:
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>P</title>'
+    item = (
         "<item><guid>1</guid><title>Quay cranes</title>"
         "<description>How the port moved its scheduling to an event log.</description>"
         "<content:encoded><![CDATA[<p>Photo: Jo Doe / Harbour Agency</p><p>Every crane reports "
         "its moves to a Kafka topic.</p>]]></content:encoded>"
-        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item></channel></rss>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
     )
-    (cli.root / "p.xml").write_text(feed, encoding="utf-8")
-    cli.write_config([("p", str(cli.root / "p.xml"))])
-    assert cli.fetch().returncode == 0
+    _fetched(cli, "p", item, ' xmlns:content="http://purl.org/rss/1.0/modules/content/"')
     (entry,) = cli.list_json()
     assert entry["excerpt"] == "How the port moved its scheduling to an event log."
     shown = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
     assert shown["text"].startswith("Photo: Jo Doe / Harbour Agency Every crane")
     again = cli.fetch("--force")
     assert "p: 0 new, 0 updated" in again.stderr
+
+
+def _fetched(cli: Cli, name: str, items: str, namespaces: str = "") -> None:
+    """A local RSS feed of `items`, the config's one source, fetched."""
+    feed = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"{namespaces}><channel>'
+        f"<title>{name}</title>{items}</channel></rss>"
+    )
+    (cli.root / f"{name}.xml").write_text(feed, encoding="utf-8")
+    cli.write_config([(name, str(cli.root / f"{name}.xml"))])
+    assert cli.fetch().returncode == 0
