@@ -79,7 +79,7 @@ def apart(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
     """A document's entries with identities of their own. An entry without a guid is known by
     its link, but a link the document gives several entries (a project's news page, linked from
     every item) is no identity: those entries are told apart by their title and date, and keep
-    the link as their alias (update.prepare_feed lets a stored entry keep it). An entry whose
+    the link as their alias (update/worker.py lets a stored entry keep it). An entry whose
     link is its own keeps it as its identity, with no alias."""
     found = list(entries)
     by_link: dict[str, int] = {}
@@ -95,6 +95,7 @@ def apart(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
 
 
 _OPENING_WORDS = 24  # where an advertising line or a standard first line would be
+_OPENING_CHARS = 1000  # what holds 24 words, a tracking link among them
 _URL_TOKEN = re.compile(r"^[(<\[]?https?://", re.IGNORECASE)
 _REPEATED_BY = 3  # items that must open alike for it to be the source's, not a coincidence
 _OPENING_MIN = 5  # words of a shared opening with no link in it
@@ -108,7 +109,8 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
     the source's when at least three items (or every item, in a document of two) share it and it
     holds a link or five words; links count as one word whatever they are, since a tracking link
     differs in every item. The text itself stays whole."""
-    tokens = [entry.text.split()[:_OPENING_WORDS] for entry in entries]
+    # the head of each text only: a body may be 200 kB, an opening is a few words
+    tokens = [entry.text[:_OPENING_CHARS].split()[:_OPENING_WORDS] for entry in entries]
     shapes = [tuple(_shape(token) for token in row) for row in tokens]
     shared = shared_openings(shapes)
     need = min(_REPEATED_BY, len(shapes))
@@ -128,7 +130,7 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
             0,
         )  # fmt: skip
         if length and len(row) > length and not entry.summary:
-            rest = " ".join(entry.text.split()[length:])
+            rest = " ".join(entry.text[: _OPENING_CHARS + _SUMMARY_MAX].split()[length:])
             out.append(replace(entry, summary=rest[:_SUMMARY_MAX]))
         else:
             out.append(entry)
