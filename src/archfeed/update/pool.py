@@ -3,7 +3,7 @@
 Owns: the process pool (started from a clean forkserver, never forked from a process whose
 fetch threads hold locks), the limits each worker runs under (address space, and a time limit per
 feed), and handing results back in completion order. Never parses, classifies or stores anything
-itself: it runs update.prepare().
+itself: it runs update/worker.py:prepare().
 """
 
 from __future__ import annotations
