@@ -3,7 +3,8 @@
 Owns: the `app` object, the global options (and their environment variables), the per-run State
 (the Environment, config, database, verbosity), the options several commands take, declared
 once here (the filters and `--format` of docs/design.md, "The user-facing contract"), and the
-choice of an output format among a command's writers. Never prints errors: cli/__init__.py does.
+choice of an output format among a command's writers (State.format). Never prints errors:
+cli/__init__.py does.
 """
 
 from __future__ import annotations
@@ -90,8 +91,13 @@ class State:
         self.env.stdout.write(text)
 
     def format(self, fmt: str | None, formats: Collection[str]) -> str:
-        """The output format of this run's stdout: see choose_format."""
-        return choose_format(fmt, formats, self.env)
+        """The format asked for, which must be one of `formats`; unset: a table on a terminal,
+        else plain text."""
+        if fmt is None:
+            return "table" if self.env.stdout_is_terminal else "plain"
+        if fmt not in formats:
+            raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(formats)}")
+        return fmt
 
 
 def _version(ctx: typer.Context, value: bool) -> None:
@@ -265,13 +271,3 @@ def format_option(formats: Collection[str], default: str | None = None) -> Any:
 ListFormat = Annotated[str | None, format_option(LIST_FORMATS)]
 DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
 DigestFormat = Annotated[str | None, format_option(DIGEST_FORMATS, default="text")]
-
-
-def choose_format(fmt: str | None, formats: Collection[str], env: Environment) -> str:
-    """The format asked for, which must be one of `formats`; unset: a table on a terminal,
-    else plain text."""
-    if fmt is None:
-        return "table" if env.stdout_is_terminal else "plain"
-    if fmt not in formats:
-        raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(formats)}")
-    return fmt
