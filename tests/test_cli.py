@@ -102,6 +102,62 @@ def test_a_table_wraps_cjk_text_and_long_urls_without_losing_characters(cli: Cli
         assert "a" * 120 in cells
 
 
+def _drawn_width(line: str) -> int:
+    """Cells a terminal draws `line` in, as glibc's wcwidth (and so tmux, xterm, VTE) counts
+    them: combining marks that do not space (Mn, Me) and format characters take none, wide East
+    Asian characters two, everything else, spacing vowel signs (Mc) included, one."""
+    import unicodedata
+
+    width = 0
+    for char in line:
+        if unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def test_a_table_of_hindi_text_fits_the_terminal_it_is_drawn_on(cli: Cli) -> None:
+    """Devanagari vowel signs such as ि and ा are spacing marks: a terminal gives each a cell,
+    rich once counted none, so Hindi rows came out wider than the screen and wrapped to column 0."""
+    title = "हिन्दी में माइक्रोसर्विस आर्किटेक्चर: डेटाबेस को अलग करने की व्यावहारिक सीख"
+    text = "पिछले साल हमारी टीम ने मोनोलिथ को छोटी सेवाओं में बाँटना शुरू किया। " * 4
+    item = (
+        f"<item><guid>1</guid><title>{title}</title><description>{text}</description>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
+    )
+    _fetched(cli, "hi", item)
+    for width in (60, 100, 200):
+        table = cli.run("list", "--format", "table", "--excerpt", "300",
+                        env={"COLUMNS": str(width)})  # fmt: skip
+        widths = [_drawn_width(line) for line in table.stdout.splitlines()]
+        assert max(widths) <= width, (width, table.stdout)
+        assert "हिन्दी" in table.stdout
+
+
+def test_a_no_break_space_keeps_its_words_on_one_line_of_a_table(cli: Cli) -> None:
+    """French sets « guillemets » and units with no-break spaces: the word and its mark, or a
+    number and its unit, never part at the end of a line."""
+    title = (
+        "Pourquoi nous avons quitté Kubernetes\u00a0: «\u00a0trop complexe\u00a0» selon l'équipe"
+    )
+    text = ("Notre facture est passée de 12\u00a0000\u00a0€ à 3\u00a0400\u00a0€ par mois, "
+            "et le déploiement prend désormais 90\u00a0secondes. ") * 5  # fmt: skip
+    item = (
+        f"<item><guid>1</guid><title>{title}</title><description>{text}</description>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
+    )
+    _fetched(cli, "fr", item)
+    (entry,) = cli.list_json("--excerpt", "400")
+    joined = ("Kubernetes\u00a0:", "«\u00a0trop", "complexe\u00a0»", "12\u00a0000\u00a0€",
+              "3\u00a0400\u00a0€", "90\u00a0secondes")  # fmt: skip
+    for width in range(60, 101, 5):
+        shown = cli.run("list", "--format", "table", "--excerpt", "400",
+                        env={"COLUMNS": str(width)}).stdout  # fmt: skip
+        for words in joined:
+            expected = (entry["title"] + entry["excerpt"]).count(words)
+            assert expected and shown.count(words) == expected, (width, words, shown)
+
+
 def test_an_excerpt_never_repeats_the_title_it_is_printed_under(cli: Cli) -> None:
     """Many feeds begin the body with the headline: the excerpt starts after it, in every
     format that prints one."""

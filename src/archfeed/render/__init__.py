@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from archfeed.render.terminal import draw, feed_text
 from archfeed.text import excerpt, iso
 
 if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not pay
@@ -155,32 +156,11 @@ def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
     return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(text)}" if text else "") + "\n"
 
 
-def console(out: IO[str], screen: Screen) -> Any:
-    """A rich Console that draws for `screen` and nothing else: whether it is a terminal and in
-    colour was decided once, by the caller (cli/environment.py)."""
-    from rich.console import Console
-
-    # highlight=False keeps rich from colouring numbers and URLs inside feed text as if they were
-    # code; _environ: rich reads no variable of this process behind the caller's back
-    return Console(
-        file=out,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        width=screen.width,
-        force_terminal=screen.terminal,
-        no_color=screen.colours is None,
-        color_system=screen.colours,  # type: ignore[arg-type]  # one of rich's names, or None
-        _environ={},
-    )
-
-
 def _table(
     entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], screen: Screen
 ) -> None:
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
     table.add_column("date", no_wrap=True, style="cyan")
@@ -189,19 +169,19 @@ def _table(
     table.add_column("topics", style="green", max_width=24, overflow="ellipsis")
     table.add_column("title", ratio=1, overflow="fold")  # a CJK line has no space to wrap at
     for entry in entries:
-        body = Text(entry.title, style="bold")
+        body = feed_text(entry.title, style="bold")
         text = summary(entry, excerpt_chars)
         if text:
             body.append("\n")
             body.append(text, style="dim")
         table.add_row(
-            Text(f"{entry.published:%Y-%m-%d %H:%M}" if entry.published else UNDATED),
-            Text(entry.source),
-            Text(entry.lang),
-            Text(" ".join(entry.topics)),
+            feed_text(f"{entry.published:%Y-%m-%d %H:%M}" if entry.published else UNDATED),
+            feed_text(entry.source),
+            feed_text(entry.lang),
+            feed_text(" ".join(entry.topics)),
             body,
         )
-    console(out, screen).print(table)
+    draw(out, screen, table)
 
 
 ENTRY_WRITERS: dict[str, Writer] = {

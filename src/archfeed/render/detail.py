@@ -12,7 +12,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from archfeed.render import UNDATED, console, entry_object, write_json
+from archfeed.render import UNDATED, entry_object, write_json
+from archfeed.render.terminal import draw, feed_text
 from archfeed.text import iso
 
 if TYPE_CHECKING:
@@ -67,18 +68,14 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
         out.write("\n" + textwrap.fill(entry.text, screen.width or 72) + "\n")
         return
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="cyan", no_wrap=True)
     grid.add_column()
     for name, value in fields:
-        grid.add_row(Text(name), Text(value))
-    draw = console(out, screen)
-    draw.print(Text(entry.title, style="bold"))
-    draw.print(grid)
-    draw.print()
-    draw.print(Text(entry.text))
+        grid.add_row(feed_text(name), feed_text(value))
+    title, text = feed_text(entry.title, style="bold"), feed_text(entry.text)
+    draw(out, screen, title, grid, "", text)
 
 
 def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]:
@@ -127,14 +124,13 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen
         return
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in (*columns, "state"):
         table.add_column(column.replace("_", " "), overflow="fold")
     for values in cells:
-        table.add_row(*map(Text, values))
-    console(out, screen).print(table)
+        table.add_row(*map(feed_text, values))
+    draw(out, screen, table)
 
 
 def write_counts(
@@ -151,11 +147,10 @@ def write_counts(
     else:
         from rich import box
         from rich.table import Table
-        from rich.text import Text
 
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column(key)
         table.add_column("entries", justify="right", style="cyan")
         for value, n in rows:
-            table.add_row(Text(value), Text(str(n)))
-        console(out, screen).print(table)
+            table.add_row(feed_text(value), feed_text(str(n)))
+        draw(out, screen, table)
