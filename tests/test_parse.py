@@ -389,3 +389,44 @@ def test_an_opening_the_source_repeats_is_not_the_excerpt() -> None:
         BASE,
     ).entries
     assert [e.summary for e in alike] == [None, None, None]
+
+
+def test_a_standard_first_line_goes_whole_and_leaves_no_part_of_itself_behind() -> None:
+    """A release feed's "We are pleased to announce Tidewater 4.2.0 is out." before every post:
+    the sentence goes whole, its version with it (not "4.2.0 is out. Highlights…"); a shop's
+    "Seller: X Kind: Y Price:" takes its price along; an opening that runs into a name up to
+    the end of its sentence goes to that end; and one with no sentence end near gives nothing
+    away: the excerpt keeps the text as it is."""
+
+    def summaries(*texts: str) -> list[str | None]:
+        items = "".join(
+            f"<item><guid>{n}</guid><title>T{n}</title><description>{text}</description></item>"
+            for n, text in enumerate(texts)
+        )
+        return [entry.summary for entry in parse(_rss(items), None, BASE).entries]
+
+    assert summaries(
+        "We are pleased to announce the release of Tidewater 4.2.0 today. It brings WAL shipping.",
+        "We are pleased to announce the release of Tidewater 4.1.3 today. A fix for replicas.",
+        "We are pleased to announce the release of Tidewater 4.1.0 today. Logical decoding lands.",
+    ) == ["It brings WAL shipping.", "A fix for replicas.", "Logical decoding lands."]
+    assert summaries(
+        "Seller: Backroom Kind: Quarterly Price: 15.50 A reader on type design in Oslo.",
+        "Seller: Backroom Kind: Quarterly Price: 9.00 Essays about printing presses.",
+        "Seller: Backroom Kind: Quarterly Price: 21.25 Interviews with bookbinders.",
+    ) == ["A reader on type design in Oslo.", "Essays about printing presses.",
+          "Interviews with bookbinders."]  # fmt: skip
+    assert summaries(
+        "mirela shared this story from Ana Novak | Dnevnik. The port strike enters week two.",
+        "mirela shared this story from Radio Sarajevo. Trams return to the old town.",
+        "mirela shared this story from Igor K: Why the bridge cost twice the plan.",
+    ) == ["The port strike enters week two.", "Trams return to the old town.",
+          "Why the bridge cost twice the plan."]  # fmt: skip
+    assert summaries(
+        "Our weekly digest of what the team read and what we think of it for the week of "
+        "March with links to everything we found worth your time and more",
+        "Our weekly digest of what the team read and what we think of it for the week of "
+        "April with links to everything we found worth your time and more",
+        "Our weekly digest of what the team read and what we think of it for the week of "
+        "May with links to everything we found worth your time and more",
+    ) == [None, None, None]

@@ -99,6 +99,9 @@ _OPENING_CHARS = 1000  # what holds 24 words, a tracking link among them
 _URL_TOKEN = re.compile(r"^[(<\[]?https?://", re.IGNORECASE)
 _REPEATED_BY = 3  # items that must open alike for it to be the source's, not a coincidence
 _OPENING_MIN = 5  # words of a shared opening with no link in it
+_ENDS_A_SENTENCE = re.compile(r"[.!?:…]$")
+_FIGURE = re.compile(r"^[$€£¥]?\d[\d.,]*[+%€$]?$")  # 15.50, 2700+, 9.2.0, €12
+_RUN_ON = 12  # words a shared sentence may run on for before its end: a version, a name
 _SUMMARY_MAX = 2000  # characters of what is left: enough for any excerpt
 
 
@@ -129,12 +132,31 @@ def without_shared_openings(entries: Sequence[ParsedEntry]) -> tuple[ParsedEntry
              if counts[shape[:n]] >= need and ("<url>" in shape[:n] or n >= _OPENING_MIN)),
             0,
         )  # fmt: skip
+        length = _to_a_boundary(row, length) if length else 0
         if length and len(row) > length and not entry.summary:
             rest = " ".join(entry.text[: _OPENING_CHARS + _SUMMARY_MAX].split()[length:])
             out.append(replace(entry, summary=rest[:_SUMMARY_MAX]))
         else:
             out.append(entry)
     return tuple(out)
+
+
+def _to_a_boundary(row: list[str], length: int) -> int:
+    """Where the opening of `length` words really ends, or 0 when no end is near: a shared
+    sentence that runs on into a version or a name ("…the QEMU 9.2.0 release.", "…story from
+    Jo Doe.") ends where its sentence does; one that ends on a label ("Price:") or a link
+    takes the figures after it along, which differ in every item."""
+    last = row[length - 1]
+    if not (_ENDS_A_SENTENCE.search(last) or _URL_TOKEN.match(last)):
+        ends = (
+            n + 1
+            for n in range(length, min(len(row), length + _RUN_ON))
+            if _ENDS_A_SENTENCE.search(row[n])
+        )
+        return next(ends, 0)
+    while length < len(row) and _FIGURE.match(row[length]):
+        length += 1
+    return length
 
 
 def _shape(token: str) -> str:
