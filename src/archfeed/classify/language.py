@@ -10,18 +10,28 @@ Order of evidence, cheapest and surest first:
    Cyrillic; Russian writers write in English terms all the time), then letters particular to one
    language (і ї є ґ → uk; ы э ё → ru; ў → be; ђ ћ џ → sr) decide which.
 2. For Latin script, function words: "the/and/of" against "der/und/ist", "le/les/est", "el/los/
-   para", "não/uma/com"… A clear winner decides.
-3. Otherwise langdetect, seeded, with the declared and expected languages as priors.
+   para", "não/uma/com"… A clear winner decides; neighbours left level are told apart by their
+   spellings (Danish "genereret", Norwegian "generert", Swedish "genererad") when those differ.
+3. Otherwise langdetect (classify/ngrams.py), seeded, with the declared and expected languages
+   as priors: among the family the words narrowed the text to (Danish, Norwegian, Swedish)
+   when they did, else among every language it knows.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
-from typing import Any
 
-from archfeed.classify.vocabulary import ARABIC, FUNCTION_WORDS, LETTERS, PERSIAN, VIETNAMESE
+from archfeed.classify import ngrams
+from archfeed.classify.vocabulary import (
+    ARABIC,
+    FAMILIES,
+    FUNCTION_WORDS,
+    LETTERS,
+    NEIGHBOUR_SPELLINGS,
+    PERSIAN,
+    VIETNAMESE,
+)
 from archfeed.models import LangSource
 
 UNDETERMINED = "und"
@@ -41,6 +51,7 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("armenian", re.compile("[\u0530-\u058f]")),
     ("georgian", re.compile("[\u10a0-\u10ff]")),
 )
+_SCRIPT_WORDS = {name: re.compile(f"{pattern.pattern}{{2,}}") for name, pattern in _SCRIPTS}
 _ONE_LANGUAGE_SCRIPTS = {
     "hangul": "ko", "greek": "el", "hebrew": "he", "thai": "th", "armenian": "hy", "georgian": "ka",
     "devanagari": "hi",
@@ -56,6 +67,8 @@ _CYRILLIC_WORDS = {
     "uk": frozenset("що як це та від але або щоб коли чому ми ви вони з із його її є".split()),
     "ru": frozenset("что как это и или но чтобы когда почему мы вы они с со из его её".split()),
 }
+_ARABIC_SCRIPT_LANGS = frozenset(("ar", "fa", "ur"))  # those langdetect knows
+_ANY: frozenset[str] = frozenset()  # no family: langdetect chooses among all it knows
 _BEYOND_LATIN = re.compile("[^\x00-\u024f]")  # below U+0250, no script of _SCRIPTS
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -99,10 +112,10 @@ def _detect(
     words = [word.lower() for word in _WORD.findall(sample)]
     if not words:
         return (priors[0], False) if priors else (UNDETERMINED, False)
-    by_words = _by_words(sample, title, words, priors)
+    by_words, family = _by_words(sample, title, words, priors)
     if by_words:
         return by_words, True
-    found, by_text = _langdetect(sample, priors)
+    found, by_text = ngrams.guess(sample, priors, among=family)
     latin = len(_LATIN_LETTER.findall(sample)) * 2 > len(sample.replace(" ", ""))
     if latin and len(words) <= _SHORT_WORDS and found not in FUNCTION_WORDS and found not in priors:
         # langdetect is sure of nonsense on a few words of jargon ("Kafka vs RabbitMQ" comes out
@@ -112,12 +125,15 @@ def _detect(
     return found, by_text
 
 
-def _by_words(sample: str, title: str, words: Sequence[str], priors: Sequence[str]) -> str | None:
-    """The language the words and letters tell, when they tell one apart from the others."""
+def _by_words(
+    sample: str, title: str, words: Sequence[str], priors: Sequence[str]
+) -> tuple[str | None, frozenset[str]]:
+    """The language the words and letters tell, when they tell one apart from the others; else
+    the family they tell, when they do, for langdetect to choose in."""
     scores = _function_word_scores(words)
     if not sample.isascii():  # most of a developer's feeds are: no letter to look for
         if VIETNAMESE.search(sample):
-            return "vi"
+            return "vi", _ANY
         for pattern, langs in LETTERS:
             if pattern.search(sample):
                 for lang in langs:
@@ -125,7 +141,7 @@ def _by_words(sample: str, title: str, words: Sequence[str], priors: Sequence[st
     if _title_case(title):
         scores["en"] = scores.get("en", 0.0) + 1.5
     if not scores:
-        return None
+        return None, _ANY
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     best, score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -134,10 +150,28 @@ def _by_words(sample: str, title: str, words: Sequence[str], priors: Sequence[st
     if not runner_up or (
         score >= _DECIDES and (score >= 2 * runner_up or score - runner_up >= _MARGIN)
     ):
-        return best
+        return best, _ANY
     # a tie between languages the user expects and others: the expected one (the feed's
     # declared language first)
-    return next((lang for lang in priors if scores.get(lang) == score), None)
+    expected = next((lang for lang in priors if scores.get(lang) == score), None)
+    if expected or score < _DECIDES:
+        return expected, _ANY
+    # evidence enough, shared by neighbours that only their other words tell apart
+    close = {lang for lang, points in ranked if points > score - _MARGIN}
+    return _told_apart(sample, close), next((f for f in FAMILIES if close <= f), _ANY)
+
+
+def _told_apart(sample: str, close: set[str]) -> str | None:
+    """The one of `close` that its neighbours' spellings point to, if one does."""
+    spellings = next((s for family, s in NEIGHBOUR_SPELLINGS.items() if close <= family), ())
+    found: dict[str, int] = {}
+    for pattern, lang in spellings:
+        if lang in close:
+            found[lang] = found.get(lang, 0) + len(pattern.findall(sample.lower()))
+    ranked = sorted(found.values(), reverse=True)
+    if ranked and ranked[0] and (len(ranked) == 1 or ranked[0] > ranked[1]):
+        return max(found, key=found.__getitem__)
+    return None
 
 
 def _title_case(title: str) -> bool:
@@ -159,18 +193,23 @@ def _by_script(sample: str, counts: dict[str, int], latin: int) -> str | None:
     # quotation in a long Latin-script text
     if cyrillic and (cyrillic * 20 >= latin or latin < 200):
         return _cyrillic_language(sample)
-    for script, lang in _ONE_LANGUAGE_SCRIPTS.items():
-        if counts[script] > latin:
-            return lang
-    return _arabic_script(sample) if counts["arabic"] > latin else None
+    # so does a word of Devanagari, Arabic, Greek… letters: "Kotlin या Flutter?" is Hindi. A
+    # word, not a letter: English writes λ, π and Σ
+    for script, lang in (*_ONE_LANGUAGE_SCRIPTS.items(), ("arabic", "")):
+        among_terms = counts[script] * 20 >= latin or latin < 200
+        if counts[script] > latin or (among_terms and _SCRIPT_WORDS[script].search(sample)):
+            return lang or _arabic_script(sample)
+    return None
 
 
-def _arabic_script(sample: str) -> str | None:
-    """Persian or Arabic, by the letters only one of them writes; neither, or both: langdetect."""
+def _arabic_script(sample: str) -> str:
+    """Persian or Arabic, by the letters only one of them writes; neither, or both: langdetect,
+    on the Arabic-script words alone (the English terms among them would make it English)."""
     persian, arabic = bool(PERSIAN.search(sample)), bool(ARABIC.search(sample))
     if persian != arabic:
         return "fa" if persian else "ar"
-    return None
+    words = " ".join(_SCRIPT_WORDS["arabic"].findall(sample))
+    return ngrams.guess(words, (), among=_ARABIC_SCRIPT_LANGS)[0]
 
 
 def _cyrillic_language(sample: str) -> str:
@@ -184,46 +223,3 @@ def _cyrillic_language(sample: str) -> str:
     if best == "ru" and found["uk"] and found["uk"] >= found["ru"]:
         return "uk"
     return best
-
-
-# -- langdetect, the fallback --------------------------------------------------------------------
-
-_factory: Any = None
-_factory_lock = threading.Lock()
-
-
-def _detector(priors: Sequence[str]) -> Any:
-    """A seeded langdetect detector. The profiles load once under a lock: loading them from two
-    threads at once fails with 'Need to load profiles'."""
-    global _factory  # noqa: PLW0603 -- one shared, immutable-once-loaded profile set
-    with _factory_lock:
-        if _factory is None:
-            from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-            factory = DetectorFactory()
-            factory.load_profile(PROFILES_DIRECTORY)
-            factory.seed = 0  # langdetect samples n-grams at random: a fixed seed, a fixed answer
-            _factory = factory
-    detector = _factory.create()
-    known = {code.split("-")[0] for code in _factory.get_lang_list()}
-    usable = [lang for lang in dict.fromkeys(priors) if lang in known or lang == "zh"]
-    if usable:
-        detector.set_prior_map(_prior_map(_factory.get_lang_list(), usable))
-    return detector
-
-
-def _prior_map(all_langs: Sequence[str], favoured: Sequence[str]) -> dict[str, float]:
-    """The expected languages weigh three times as much as any other."""
-    return {lang: 3.0 if lang.split("-")[0] in favoured else 1.0 for lang in all_langs}
-
-
-def _langdetect(sample: str, priors: Sequence[str]) -> tuple[str, bool]:
-    from langdetect.lang_detect_exception import LangDetectException
-
-    detector = _detector(priors)
-    detector.append(sample)
-    try:
-        found = str(detector.detect())
-    except LangDetectException:
-        return (priors[0], False) if priors else (UNDETERMINED, False)
-    return ("zh" if found.startswith("zh") else found.partition("-")[0]), True
