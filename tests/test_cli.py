@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import FIXTURES, Cli
+from conftest import FIXTURES, Cli, source_line
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -21,9 +21,11 @@ def stored(cli: Cli) -> Cli:
 
 
 def test_quiet_prints_nothing_but_errors(stored: Cli) -> None:
-    """-q: no progress, summary or hint lines; data still on stdout; an error still said."""
+    """-q: no progress, summary or hint lines; data still on stdout; an error, and a source
+    that failed, still said."""
     fetched = stored.run("-q", "fetch", "--force")
-    assert (fetched.returncode, fetched.stdout, fetched.stderr) == (3, "", "")
+    assert (fetched.returncode, fetched.stdout) == (3, "")
+    assert fetched.stderr.splitlines() == [source_line(fetched.stderr, "missing")]
     assert stored.fetch().stderr.count("\n") >= 3, "without -q, fetch says what it did"
     listed = stored.run("-q", "list", "--format", "plain")
     assert listed.stderr == ""

@@ -397,7 +397,7 @@ def test_hostile_reason_phrase_is_inert(cli: Cli, server: FeedServer) -> None:
 
     done = run_bytes(cli, "fetch")
 
-    assert done.returncode == 3, done.stderr
+    assert done.returncode == 1, done.stderr
     assert source_line(done.stderr.decode(), "reason").startswith("reason: failed: HTTP 500")
     outputs = {"fetch stderr": done.stderr}
     for fmt in ("table", "plain", "json"):

@@ -15,6 +15,7 @@ from conftest import (
     FeedServer,
     assert_about,
     assert_no_traceback,
+    closed_port,
     rss,
     source_block,
     source_line,
@@ -78,7 +79,7 @@ def test_retry_after_is_honoured(cli: Cli, server: FeedServer) -> None:
 
     first = cli.fetch()
 
-    assert first.returncode == 3
+    assert first.returncode == 1
     assert source_line(first.stderr, "busy") == "busy: failed: HTTP 429 Too Many Requests"
     health = sources_json(cli)["busy"]
     assert health["status"] == 429
@@ -106,7 +107,7 @@ def test_backoff_doubles_per_failure_up_to_a_day(cli: Cli, server: FeedServer) -
     expected = [timedelta(minutes=30) * 2**n for n in range(6)] + [timedelta(days=1)] * 2
     for failures, delay in enumerate(expected, start=1):
         failed = cli.fetch()
-        assert failed.returncode == 3, failed.stderr
+        assert failed.returncode == 1, failed.stderr
         assert server.hits["/fail"] == failures
         health = sources_json(cli)["flaky"]
         assert health["failures"] == failures
@@ -169,7 +170,7 @@ def test_changed_url_is_fetched_at_once(cli: Cli, server: FeedServer, status: in
     earned ('skipped after 1 failed fetches in a row; next try after <now + 30 min>'), so the fix
     the 410 message asks for was not fetched. Fixed in 921bac7."""
     cli.write_config([("blog", server.feed("/old", b"no", "text/plain", status))])
-    assert cli.fetch().returncode == 3
+    assert cli.fetch().returncode == 1  # its only source failed: nothing was stored
 
     cli.write_config([("blog", server.feed("/new", ONE_ITEM))])  # the user fixes the url
     done = cli.fetch()
@@ -262,3 +263,82 @@ def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
         "entries": 0, "last_new": None, "failures": 0, "last_error": None, "next_try": None,
         "moved_to": None, "gone": False,
     }  # fmt: skip
+
+
+def test_a_run_that_reaches_no_source_is_the_machine_offline_not_the_sources_failing(
+    cli: Cli,
+) -> None:
+    """Every source refused (as when the laptop is offline, or its proxy is down): one error,
+    exit 1, and no backoff, so the next run, with the network back, fetches them all."""
+    refused = [(name, f"http://127.0.0.1:{closed_port()}/feed.xml") for name in ("a", "b", "c")]
+    cli.write_config(refused)
+    cli.clock = Clock(START)
+
+    offline = cli.fetch()
+
+    assert_no_traceback(offline)
+    assert offline.returncode == 1, offline.stderr
+    assert "archfeed: error: offline? no source could be reached" in offline.stderr
+    assert "hint: " in offline.stderr
+    health = sources_json(cli)
+    assert [health[name]["failures"] for name in "abc"] == [0, 0, 0]
+    assert [health[name]["next_try"] for name in "abc"] == [None, None, None]
+    again = cli.fetch()
+    assert "skipped" not in again.stderr
+    assert again.returncode == 1
+
+
+def test_one_source_refused_beside_one_that_answers_is_that_sources_failure(
+    cli: Cli, server: FeedServer
+) -> None:
+    cli.write_config(
+        [("good", server.feed("/good", ONE_ITEM)),
+         ("down", f"http://127.0.0.1:{closed_port()}/feed.xml")]
+    )  # fmt: skip
+    done = cli.fetch()
+    assert done.returncode == 3, done.stderr
+    assert source_line(done.stderr, "down") == "down: failed: connection refused"
+    assert "offline" not in done.stderr
+    assert sources_json(cli)["down"]["failures"] == 1
+
+
+def test_when_every_source_failed_and_nothing_was_stored_the_exit_code_is_1(
+    cli: Cli, server: FeedServer
+) -> None:
+    """Exit 3 means "some failed, the rest were stored"; with nothing stored it is 1."""
+    cli.write_config([("x", server.feed("/x", b"no", "text/plain", 500)),
+                      ("y", server.feed("/y", b"no", "text/plain", 503))])  # fmt: skip
+    done = cli.fetch()
+    assert done.returncode == 1, done.stderr
+    assert source_line(done.stderr, "x") == "x: failed: HTTP 500 Internal Server Error"
+    assert "archfeed: error: no source could be fetched; nothing was stored" in done.stderr
+
+
+def test_quiet_hides_progress_and_success_never_a_failed_gone_or_moved_source(
+    cli: Cli, server: FeedServer
+) -> None:
+    """The README's cron line runs `archfeed -q fetch`: a dead feed must reach its mail."""
+    new = server.feed("/new.xml", ONE_ITEM.replace(b"h-1", b"m-1"))
+    cli.write_config(
+        [("fine", server.feed("/fine", ONE_ITEM)),
+         ("broken", server.feed("/broken", b"no", "text/plain", 500)),
+         ("dead", server.feed("/dead", b"gone", "text/plain", 410)),
+         ("mover", server.redirect("/old.xml", new, 301))]
+    )  # fmt: skip
+    cli.clock = Clock(START)
+
+    first = cli.run("-q", "fetch")
+
+    assert first.returncode == 3, first.stderr
+    assert source_line(first.stderr, "broken") == "broken: failed: HTTP 500 Internal Server Error"
+    assert source_line(first.stderr, "dead") == "dead: failed: HTTP 410 Gone"
+    assert source_line(first.stderr, "mover").endswith(f"update your config to {new}")
+    assert "fine:" not in first.stderr
+    assert "total:" not in first.stderr
+    cli.clock.advance(timedelta(days=2))
+
+    later = cli.run("-q", "fetch")
+
+    assert source_line(later.stderr, "dead").startswith("dead: gone (410)")
+    assert source_line(later.stderr, "mover").endswith(f"update your config to {new}")
+    assert "fine:" not in later.stderr

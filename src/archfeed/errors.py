@@ -40,5 +40,9 @@ class StoreError(ArchfeedError):
     exit_code = ExitCode.ERROR
 
 
+class OfflineError(ArchfeedError):
+    """Every source due failed at the network: the machine is offline, no source is to blame."""
+
+
 class FeedError(ArchfeedError):
     """One source's document could not be read as a feed: reported for that source alone."""

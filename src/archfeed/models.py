@@ -72,6 +72,7 @@ class FetchResult:
     permanent_redirect: str | None = None  # where a 301/308 pointed, to tell the user
     error: str | None = None
     retry_after: float | None = None  # seconds, from a 429/503
+    unreachable: bool = False  # the network failed, not the source (fetch/failures.py)
     body_hash: str | None = None
     elapsed: float = 0.0
 
@@ -196,10 +197,22 @@ class SourceReport:
     warning: str | None = None
     skipped: str | None = None  # why it was not fetched this time (backing off, gone)
     moved_to: str | None = None  # a permanent redirect the config should follow
+    gone: bool = False  # skipped because its url answered 410 Gone
 
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+    @property
+    def stored(self) -> bool:
+        """Fetched, and its answer (entries, or "not modified") kept."""
+        return self.error is None and self.skipped is None
+
+    @property
+    def needs_the_user(self) -> bool:
+        """Failed, gone or moved: said even under --quiet, since the config must change or a
+        feed died."""
+        return self.failed or self.gone or self.moved_to is not None
 
 
 @dataclass(frozen=True)

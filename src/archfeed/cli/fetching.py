@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from archfeed.cli.app import State, app, state_of
-from archfeed.errors import ExitCode, UsageError
+from archfeed.errors import ArchfeedError, ExitCode, UsageError
 from archfeed.text import iso
 
 if TYPE_CHECKING:
@@ -55,9 +55,16 @@ def fetch(
                 config, store, chosen, env.now, force, on_report=lambda r: advance(r.source)
             )
     for report in reports:
-        state.say(render.report_line(report, state.verbose))
+        line = render.report_line(report, state.verbose)
+        # --quiet silences progress and success, never what the user must act on
+        env.say(line) if report.needs_the_user else state.say(line)
     state.say(render.total_line(reports))
     if any(report.failed for report in reports):
+        if not any(report.stored for report in reports):
+            raise ArchfeedError(
+                "no source could be fetched; nothing was stored",
+                hint="each one's line above says why",
+            )
         raise typer.Exit(ExitCode.PARTIAL)
 
 

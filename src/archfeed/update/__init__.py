@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from archfeed import dedup
 from archfeed.classify import decide, fingerprints
-from archfeed.errors import UsageError
+from archfeed.errors import OfflineError, UsageError
 from archfeed.models import (
     Article,
     Config,
@@ -115,13 +115,22 @@ def run(
     for source in sources:
         reason = None if force else _skip_reason(source, health.get(source.name), now)
         if reason:
-            reports.append(SourceReport(source.name, skipped=reason))
+            reports.append(SourceReport(source.name, skipped=reason, gone=reason == _GONE))
         else:
             due.append(source)
     by_name = {source.name: source for source in due}
     prints = fingerprints(due, config.topics)
+    unreached: list[FetchResult] = []  # failed at the network: held until every answer is in
 
-    def finish(result: FetchResult, prepared: Prepared | None, known: Mapping[str, Known]) -> None:
+    def finish(
+        result: FetchResult,
+        prepared: Prepared | None,
+        known: Mapping[str, Known],
+        hold: bool = True,
+    ) -> None:
+        if result.unreachable and hold:
+            unreached.append(result)
+            return
         source = by_name[result.source]
         failures = health[source.name].failures if source.name in health else 0
         now = clock()
@@ -155,8 +164,19 @@ def run(
                 finish(done, prepared, known)
         for (done, known), prepared in parsers.ready(wait=True):
             finish(done, prepared, known)
+        if unreached and len(unreached) == len(due):
+            # no source could be reached: the machine is offline, and no source is to blame
+            raise OfflineError(
+                "offline? no source could be reached",
+                hint="check the network connection; no source was marked as failing",
+            )
+        for result in unreached:  # others answered: these sources failed on their own
+            finish(result, None, {}, hold=False)
     order = {source.name: index for index, source in enumerate(sources)}
     return sorted(reports, key=lambda report: order[report.source])
+
+
+_GONE = "gone (410); change its url in the config, or remove it"
 
 
 def _skip_reason(source: Source, health: SourceHealth | None, now: datetime) -> str | None:
@@ -164,7 +184,7 @@ def _skip_reason(source: Source, health: SourceHealth | None, now: datetime) -> 
     if health is None or health.url != source.url:
         return None  # a new url starts with a clean slate
     if health.gone_url and health.gone_url == source.url:
-        return "gone (410); change its url in the config, or remove it"
+        return _GONE
     if health.skip_until and health.skip_until > now:
         return (f"skipped after {health.failures} failed fetches in a row; next try after "
                 f"{iso(health.skip_until)} (--force tries now)")  # fmt: skip

@@ -8,18 +8,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import queue
-import socket
 import threading
 import time
 import zlib
 from collections.abc import Generator, Iterable, Mapping
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from archfeed import __version__
+from archfeed.fetch.failures import retry_after, transport_failure
 from archfeed.models import FetchResult, Settings, Source, Validators
 from archfeed.text import clean
 
@@ -201,7 +200,8 @@ def fetch_one(
     except httpx.TooManyRedirects:
         result = FetchResult(source.name, None, None, error=f"more than {MAX_REDIRECTS} redirects")
     except httpx.HTTPError as exc:
-        result = FetchResult(source.name, None, None, error=_transport_message(exc))
+        message, unreachable = transport_failure(exc)
+        result = FetchResult(source.name, None, None, error=message, unreachable=unreachable)
     except (OSError, zlib.error) as exc:
         result = FetchResult(source.name, None, None, error=f"cannot read: {exc}")
     # a server's words (reason phrase, error text) are as hostile as its feed
@@ -240,7 +240,7 @@ def _fetch_http(
             return dataclasses.replace(
                 meta,
                 error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-                retry_after=_retry_after(response.headers.get("retry-after")),
+                retry_after=retry_after(response.headers.get("retry-after")),
             )
         declared = response.headers.get("content-length", "")
         encoding = response.headers.get("content-encoding", "")
@@ -277,37 +277,3 @@ def _permanent_redirect(response: httpx.Response) -> str | None:
     if response.history and all(hop.status_code in (301, 308) for hop in response.history):
         return clean(str(response.url))[:2048]  # shown to the user: inert text only
     return None
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """What httpx's error wraps (httpcore's, which wraps the socket's): the OS error names the
-    failure by its type and errno, in any locale and on any platform."""
-    while (inner := exc.__cause__ or exc.__context__) is not None:
-        exc = inner
-    return exc
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _transport_message(exc: httpx.HTTPError) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError):
-        cause = _root_cause(exc)
-        if isinstance(cause, socket.gaierror):  # getaddrinfo: no such name, or no resolver
-            return "cannot resolve the host name"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        return f"cannot connect: {text}"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return f"unsupported URL: {text}"
-    return f"{type(exc).__name__}: {text}"
