@@ -154,16 +154,18 @@ class Cli:
         env: Mapping[str, str] | None = None,
         stdout: io.StringIO | None = None,
         discover: bool = False,
+        asking: bool = False,
     ) -> subprocess.CompletedProcess[str]:
         """`archfeed --config CONFIG --db DB ARGS...` in this process (`discover`: without
         --config and --db): stdout and stderr captured, stdin given, stdout a terminal or not,
-        the variables `env` added to the sandbox's. A traceback (a bug, or --debug) is written
+        the variables `env` added to the sandbox's; `asking`: stdin is a terminal (someone
+        there to answer, with `stdin`). A traceback (a bug, or --debug) is written
         to stderr, as Python would."""
         out, err = stdout or io.StringIO(), io.StringIO()
         environ = {**self.env, **(env or {})}
         world = Environment(
             stdin=io.BytesIO(stdin), stdout=out, stderr=err, environ=environ,
-            stdout_is_terminal=terminal, clock=self.clock,
+            stdout_is_terminal=terminal, stdin_is_terminal=asking, clock=self.clock,
         )  # fmt: skip
         with _environ(environ), contextlib.chdir(cwd or self.root):
             try:

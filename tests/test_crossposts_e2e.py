@@ -270,7 +270,7 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
     )
     assert cli.fetch().returncode == 0
     conn = sqlite3.connect(cli.db)
-    with conn:  # back to what schema 7 held: no v8 or v9 columns, no anchors, no clusters
+    with conn:  # back to what schema 7 held: no v8 to v10 columns or tables, no clusters
         conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
         conn.execute("DELETE FROM entry_bands WHERE band >= 16 << 32")
         conn.execute("DROP INDEX idx_entries_origin_url")
@@ -278,6 +278,8 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
         for column in (*v8, "summary"):  # and v9's
             conn.execute(f"ALTER TABLE entries DROP COLUMN {column}")
         conn.execute("DROP TABLE meta")
+        for trash in ("pruned_entries", "pruned_topics", "pruned_bands"):  # and v10's
+            conn.execute(f"DROP TABLE {trash}")
         conn.execute("PRAGMA user_version = 7")
     conn.close()
     assert len(cli.list_json()) == 5  # the old duplicates; reading never writes

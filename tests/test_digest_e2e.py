@@ -187,9 +187,12 @@ def test_prune_keeps_identities_so_fetch_brings_nothing_back(cli: Cli, feeds: Pa
     assert cli.fetch().returncode == 0
     total = cli.count()
     dry = cli.run("prune", "--older-than", "30d", "--dry-run")
-    assert "would delete 3 entries first seen before 2026-03-21T00:00:00Z" in dry.stderr
+    assert dry.stderr == (
+        "would delete 3 entries first seen from 2026-01-10 to 2026-01-10 "
+        "(before 2026-03-21T00:00:00Z)\n"
+    )
     assert cli.count() == total
-    done = cli.run("prune", "--older-than", "30d")
+    done = cli.run("prune", "--older-than", "30d", "--yes")
     assert done.returncode == 0, done.stderr
     assert "deleted 3 entries" in done.stderr
     assert cli.count() == total - 3

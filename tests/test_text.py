@@ -84,7 +84,13 @@ def test_slugify(label: str, slug: str) -> None:
 
 def test_durations_and_dates() -> None:
     now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-    assert parse_duration("90m") == timedelta(minutes=90)
+    assert parse_duration("90min") == timedelta(minutes=90)
+    assert parse_duration("6mo") == timedelta(days=180)
+    assert parse_duration("1Y") == timedelta(days=365)
+    assert parse_duration("90m") is None  # minutes or months?
+    assert parse_duration("100y") == timedelta(days=36500)
+    assert parse_duration("101y") is None
+    assert parse_duration("99999999999999999999d") is None
     assert parse_when("2w", now) == now - timedelta(weeks=2)
     assert parse_when("2026-01-01", now) == datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_when("2026-01-01T10:00+02:00", now) == datetime(2026, 1, 1, 8, tzinfo=UTC)

@@ -117,16 +117,27 @@ def source_name(url: str, label: str = "") -> str:
     return slugify(f"{host} {path}")[:NAME_MAX].strip("-") or "source"
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*([a-z]+)\s*$", re.IGNORECASE)
+# months and years as a reader means them in "older than 6 months": 30 and 365 days
+_UNIT_DAYS = {"min": 1 / 1440, "h": 1 / 24, "d": 1, "w": 7, "mo": 30, "y": 365}
+MAX_DURATION = timedelta(days=100 * 365)
+DURATION_HINT = "a number and one of min, h, d, w, mo, y: 90min, 36h, 7d, 12w, 6mo, 1y"
 
 
 def parse_duration(value: str) -> timedelta | None:
-    """`90m`, `36h`, `7d`, `2w` → a timedelta; anything else → None."""
+    """`90min`, `36h`, `7d`, `2w`, `6mo`, `1y` → a timedelta, up to 100 years; anything else,
+    `6m` among them (minutes or months? each reader has their own), → None."""
     match = _DURATION.match(value)
-    if not match:
+    if not match or match.group(2).lower() not in _UNIT_DAYS:
         return None
-    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2).lower()]
+    return timedelta(days=days) if days <= MAX_DURATION.days else None
+
+
+def ambiguous_unit(value: str) -> bool:
+    """`6m`: the one unit the user must be asked about, rather than told is wrong."""
+    match = _DURATION.match(value)
+    return match is not None and match.group(2).lower() == "m"
 
 
 def parse_when(value: str, now: datetime) -> datetime | None:

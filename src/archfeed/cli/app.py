@@ -172,7 +172,7 @@ _FILTERS = {
     ],
     "since": Annotated[
         str | None,
-        typer.Option(help="From this ISO date/time, or a duration back: 90m, 36h, 7d, 2w"),
+        typer.Option(help="From this ISO date/time, or a duration back: 90min, 36h, 7d, 2w, 6mo"),
     ],
     "until": Annotated[
         str | None, typer.Option(help="Before this ISO date/time, or a duration back")
@@ -228,18 +228,24 @@ def make_filter(
     from archfeed.models import Filter
     from archfeed.text import slugify
 
+    start, end = _when(since, "--since", now), _when(until, "--until", now)
+    if start and end and end <= start:
+        raise UsageError(
+            f"--until {until} is not after --since {since}: no entry can match both",
+            hint="--since is where the range starts, --until where it ends",
+        )
     return Filter(
         sources=tuple(source or ()),
         topics=tuple(slugify(t) for t in topic or ()),
         langs=tuple(code.strip().lower() for code in lang or ()),
-        since=_when(since, "--since", now),
-        until=_when(until, "--until", now),
+        since=start,
+        until=end,
         search=search,
     )
 
 
 def _when(value: str | None, option: str, now: datetime) -> datetime | None:
-    from archfeed.text import parse_when
+    from archfeed.text import DURATION_HINT, parse_when
 
     if value is None:
         return None
@@ -247,9 +253,21 @@ def _when(value: str | None, option: str, now: datetime) -> datetime | None:
     if when is None:
         raise UsageError(
             f"{option} {value!r} is neither a date nor a duration",
-            hint="use an ISO date like 2026-01-31 or 2026-01-31T08:00, or 90m, 36h, 7d, 2w",
+            hint=duration_hint(
+                value, f"an ISO date like 2026-01-31 or 2026-01-31T08:00, or {DURATION_HINT}"
+            ),
         )
     return when
+
+
+def duration_hint(value: str, usual: str) -> str:
+    """The hint for a duration that was not one: `6m` is asked about, anything else shown how."""
+    from archfeed.text import ambiguous_unit
+
+    if ambiguous_unit(value):
+        number = value.strip()[:-1].strip()
+        return f"'m' could be minutes or months: write {number}min or {number}mo"
+    return f"use {usual} (at most 100y)"
 
 
 # -- output formats --------------------------------------------------------------------------------

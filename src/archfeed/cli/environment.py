@@ -29,6 +29,7 @@ class Environment:
     environ: Mapping[str, str] = field(default_factory=dict)
     stdout_is_terminal: bool = False
     stderr_is_terminal: bool = False
+    stdin_is_terminal: bool = False  # someone there to answer a question
     clock: Callable[[], datetime] = _utc_now
 
     @classmethod
@@ -41,6 +42,7 @@ class Environment:
             environ=os.environ,
             stdout_is_terminal=sys.stdout.isatty(),
             stderr_is_terminal=sys.stderr.isatty(),
+            stdin_is_terminal=sys.stdin.isatty(),
         )
 
     def now(self) -> datetime:
@@ -69,6 +71,12 @@ class Environment:
 
     def say(self, message: str) -> None:
         print(message, file=self.stderr)
+
+    def ask(self, question: str) -> bool:
+        """A yes-or-no question on stderr, answered on stdin; anything but y or yes is no."""
+        print(f"{question} [y/N] ", end="", file=self.stderr, flush=True)
+        answer = self.stdin.readline().decode(errors="replace").strip().lower()
+        return answer in ("y", "yes")
 
 
 class OutputError(Exception):

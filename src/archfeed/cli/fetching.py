@@ -7,6 +7,7 @@ and its exit code. Never fetches or stores anything itself: update does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,7 +17,7 @@ from archfeed.errors import ArchfeedError, ExitCode, UsageError
 from archfeed.text import iso
 
 if TYPE_CHECKING:
-    from archfeed.store import Store
+    from archfeed.store import Plan, Store
 
 
 @app.command()
@@ -82,27 +83,110 @@ def _match_again(state: State, store: Store) -> None:
         state.say(f"{copies} of {examined} stored entries are copies of another")
 
 
+MIN_AGE = timedelta(days=7)  # younger than this needs --force: a typo must not empty the database
+
+
 @app.command()
 def prune(
     ctx: typer.Context,
     older_than: Annotated[
-        str, typer.Option("--older-than", help="Entries first seen longer ago than this: 90d, 12w…")
-    ],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count them, delete nothing")] = False,
+        str | None,
+        typer.Option(
+            "--older-than", help="Entries first seen longer ago than this: 90d, 12w, 6mo, 1y"
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go, delete nothing")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask (scripts, cron: needed without a terminal)"),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Allow --older-than under 7d")] = False,
+    undo: Annotated[
+        bool, typer.Option("--undo", help="Bring back what the last prune deleted")
+    ] = False,
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge", help="Forget what the last prune deleted, for good; free its space"
+        ),
+    ] = False,
 ) -> None:
-    """Delete entries first seen before a cut-off; their identities stay, so that a later fetch
-    does not bring them back; then give the space back to the disk."""
-    from archfeed.text import parse_duration
-
-    delta = parse_duration(older_than)
-    if delta is None:
+    """Delete entries first seen before a cut-off, after saying how many and asking; their
+    identities stay, so a later fetch does not bring them back. The last prune can be undone
+    until the next one or --purge, which give the space back to the disk."""
+    if sum((older_than is not None, undo, purge)) != 1:
         raise UsageError(
-            f"--older-than {older_than!r} is not a duration", hint="e.g. 90d, 12w, 36h"
+            "prune needs one of --older-than, --undo or --purge",
+            hint="e.g. archfeed prune --older-than 6mo",
         )
     state = state_of(ctx)
-    now = state.env.now()
-    cutoff = now - delta
+    if undo or purge:
+        _undo_or_purge(state, undo)
+        return
+    assert older_than is not None
+    cutoff = state.env.now() - _age(older_than, force)
+    with state.store(state.config(required=False)) as store:
+        plan = store.prune_plan(cutoff)
+    if not plan.count:
+        state.say(f"nothing to prune: no entry was first seen before {iso(cutoff)}")
+        return
+    what = f"{_entries(plan)} (before {iso(cutoff)})"
+    if dry_run:
+        state.say(f"would delete {what}")
+        return
+    if not yes:
+        if not state.env.stdin_is_terminal:
+            raise UsageError(
+                f"prune would delete {what}: confirm with --yes",
+                hint="there is no terminal to ask at; --dry-run says what would go",
+            )
+        if not state.env.ask(f"delete {what}? 'prune --undo' brings them back"):
+            state.say("nothing deleted")
+            return
     with state.store(state.config(required=False)) as store, store.fetch_lock():
-        count = store.prune(cutoff, now, dry_run)
-    verb = "would delete" if dry_run else "deleted"
-    state.say(f"{verb} {count} entries first seen before {iso(cutoff)}")
+        count = store.prune(cutoff, state.env.now())
+    state.say(
+        f"deleted {count:,} entries first seen before {iso(cutoff)}; 'archfeed prune --undo' "
+        "brings them back until the next prune or 'prune --purge'"
+    )
+
+
+def _age(older_than: str, force: bool) -> timedelta:
+    from archfeed.cli.app import duration_hint
+    from archfeed.text import DURATION_HINT, parse_duration
+
+    age = parse_duration(older_than)
+    if age is None:
+        raise UsageError(
+            f"--older-than {older_than!r} is not a duration",
+            hint=duration_hint(older_than, DURATION_HINT),
+        )
+    if age < MIN_AGE and not force:
+        raise UsageError(
+            f"--older-than {older_than} would delete entries only {older_than} old",
+            hint=f"prune takes entries older than {MIN_AGE.days}d; add --force to go below",
+        )
+    return age
+
+
+def _entries(plan: Plan) -> str:
+    days = f"{(plan.oldest or '')[:10]} to {(plan.newest or '')[:10]}"
+    return f"{plan.count:,} entries first seen from {days}"
+
+
+def _undo_or_purge(state: State, undo: bool) -> None:
+    with state.store(state.config(required=False)) as store, store.fetch_lock():
+        plan = store.pruned()
+        if not plan.count:
+            raise ArchfeedError(
+                "the last prune cannot be undone any more" if undo else "nothing to purge",
+                hint="a prune can be undone until the next prune or 'prune --purge'",
+            )
+        if undo:
+            store.undo_prune()
+            state.say(f"brought back {_entries(plan)}")
+        else:
+            store.purge_pruned()
+            state.say(f"purged {_entries(plan)}: the last prune can no longer be undone")

@@ -3,8 +3,9 @@
 Owns: one SQLite file in WAL mode with a busy timeout, and the Store that every command opens;
 each source's writes all or nothing. Never fetches, parses or prints. Beside it: schema.py
 (migrations, through sqlite-utils, imported only when a database needs them: ~100 ms of start-up
-`list` should not pay), writes.py, query.py, clusters.py (copies of one article), transactions.py
-(commits and batches of them, one fetch at a time, SQLite's errors in words).
+`list` should not pay), writes.py, query.py, clusters.py (copies of one article), trash.py (what a
+prune took, until it is undone or purged), transactions.py (commits and batches of them, one fetch
+at a time, SQLite's errors in words).
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from archfeed.models import (
     StoredEntry,
     Validators,
 )
-from archfeed.store import clusters, query, transactions, writes
+from archfeed.store import clusters, query, transactions, trash, writes
 from archfeed.store.dates import stored_time
+from archfeed.store.trash import Plan
 from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
 from archfeed.text import iso
 
-__all__ = ["Fetched", "Known", "Store", "entry_hash", "entry_id"]
+__all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -118,15 +120,39 @@ class Store:
         rows = self.conn.execute("SELECT key FROM tombstones WHERE source = ?", (source,))
         return {key for (key,) in rows}
 
-    def prune(self, before: datetime, now: datetime, dry_run: bool = False) -> int:
-        """Delete the entries first seen before `before`, keeping their identities as
-        tombstones (dated `now`); then give the space back to the disk. Returns how many went."""
+    def prune_plan(self, before: datetime) -> Plan:
+        """What prune(before) would delete."""
+        return trash.plan(self.conn, iso(before))
+
+    def prune(self, before: datetime, now: datetime) -> int:
+        """Move the entries first seen before `before` to the trash, their identities kept as
+        tombstones (dated `now`); the previous prune's trash is emptied and its space given
+        back to the disk. Returns how many went."""
         with self._transaction() as conn:
-            count = writes.prune(conn, iso(before), iso(now), dry_run)
-        if count and not dry_run:
-            self.conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")
-            self.conn.execute("VACUUM")
+            count, emptied = trash.prune(conn, iso(before), iso(now))
+        if emptied:
+            self._give_space_back()
         return count
+
+    def pruned(self) -> Plan:
+        """What the last prune took, while it can be undone."""
+        return trash.in_trash(self.conn)
+
+    def undo_prune(self) -> int:
+        with self._transaction() as conn:
+            return trash.undo(conn)
+
+    def purge_pruned(self) -> int:
+        """Empty the trash for good, and give its space back to the disk."""
+        with self._transaction() as conn:
+            count = trash.purge(conn)
+        if count:
+            self._give_space_back()
+        return count
+
+    def _give_space_back(self) -> None:
+        self.conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")
+        self.conn.execute("VACUUM")
 
     # -- digests --------------------------------------------------------------------------------
 

@@ -205,6 +205,18 @@ def _summaries_v9(db: sqlite_utils.Database) -> None:
     db.table("entries").add_column("summary", str)
 
 
+def _undoable_prune_v10(db: sqlite_utils.Database) -> None:
+    """v10: the trash of the last prune, the rows as they were, until the next prune or a purge
+    (store/trash.py). Their columns are those of the tables they copy: a step that adds a column
+    to entries, entry_topics or entry_bands adds it to its trash too."""
+    for table, trash in (
+        ("entries", "pruned_entries"),
+        ("entry_topics", "pruned_topics"),
+        ("entry_bands", "pruned_bands"),
+    ):
+        db.execute(f"CREATE TABLE {trash} AS SELECT * FROM {table} WHERE 0")
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -215,4 +227,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _language_in_the_newest_index_v7,
     _excerpt_crossposts_v8,
     _summaries_v9,
+    _undoable_prune_v10,
 ]

@@ -215,22 +215,3 @@ def _published(when: datetime | None, now: datetime, first_seen: str, old: Known
     if when is None:
         return old.published if old else UNDATED
     return first_seen if when > now else iso(when)
-
-
-def prune(conn: sqlite3.Connection, before: str, now: str, dry_run: bool) -> int:
-    """Tombstone and delete the entries first seen before `before`; clusters they leave elect a
-    new canonical copy."""
-    old = "FROM entries WHERE first_seen < ?"
-    count = int(conn.execute(f"SELECT count(*) {old}", (before,)).fetchone()[0])
-    if dry_run or not count:
-        return count
-    conn.execute(
-        f"INSERT OR IGNORE INTO tombstones (source, key, pruned) SELECT source, key, ? {old}",
-        (now, before),
-    )
-    left = {row[0] for row in conn.execute(
-        f"SELECT DISTINCT cluster {old} AND cluster IS NOT NULL", (before,)
-    )}  # fmt: skip
-    conn.execute(f"DELETE {old}", (before,))
-    clusters.elect(conn, left)
-    return count
