@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import shlex
 import sqlite3
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,22 @@ def test_a_failed_write_keeps_the_mark(fetched: Cli, target: str) -> None:
     assert "archfeed: error: could not write the digest" in err
     assert "mark was not moved" in err
     assert fetched.run("digest").stdout.startswith('archfeed digest "default": 9 new')
+
+
+def test_a_reader_that_quits_after_one_line_keeps_the_mark(fetched: Cli) -> None:
+    """`digest | head -1`: the whole digest fits the pipe's buffer, so every write succeeds;
+    head reads it, prints one line and quits before the end. The README promises a resend."""
+    shell = " ".join(shlex.quote(part) for part in fetched.command("digest"))
+    done = subprocess.run(f"{shell} | head -1", shell=True, capture_output=True, text=True,
+                          env=fetched.env, timeout=30)  # fmt: skip
+    assert done.stdout.startswith('archfeed digest "default": 9 new'), done.stdout
+    assert len(done.stdout.splitlines()) == 1
+    assert "mark was not moved" in done.stderr
+    assert fetched.run("digest").stdout.startswith('archfeed digest "default": 9 new')
+    whole = subprocess.run(f"{shell} | cat", shell=True, capture_output=True, text=True,
+                           env=fetched.env, timeout=30)  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    assert fetched.run("digest").stdout == ""  # a reader that took it all moved it
 
 
 class _FetchBeside(io.StringIO):

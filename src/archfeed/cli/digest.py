@@ -2,7 +2,7 @@
 
 Owns: the digest's mark protocol. The entries are chosen up to a snapshot of the newest stored
 entry, the output is written and flushed, and only then is the mark moved to that snapshot: a
-failed pipe or a full disk keeps the mark, and entries stored while the digest was written wait
+failed pipe, a reader that quit before the end or a full disk keeps the mark, and entries stored while the digest was written wait
 for the next one. Never renders or queries by itself.
 """
 
@@ -20,6 +20,8 @@ from archfeed.errors import ArchfeedError
 
 if TYPE_CHECKING:
     from archfeed.models import Filter
+
+_READER_GRACE = 0.2  # s: a reader that quits early (head) closes within a few ms of reading
 
 
 @app.command()
@@ -61,5 +63,12 @@ def digest(
                     f"could not write the digest: {exc.reason}",
                     hint="its mark was not moved: the next run sends the same articles",
                 ) from None
+            # a digest small enough for the pipe's buffer is "written" whoever reads it: a
+            # reader that quits early (head -1) is seen only by its closing
+            if not dry_run and state.env.reader_quit(grace=_READER_GRACE):
+                raise ArchfeedError(
+                    "the digest's reader stopped before its end",
+                    hint="its mark was not moved: the next run sends the same articles",
+                )
         if not dry_run and snapshot > mark:
             store.advance_digest(name, snapshot, now)

@@ -69,6 +69,25 @@ class Environment:
         value = self.environ.get("COLUMNS", "")
         return int(value) if value.isdigit() and int(value) > 0 else None
 
+    def reader_quit(self, grace: float) -> bool:
+        """After a flush: whether stdout is a pipe whose reader went away before the end
+        (`digest | head -1`). A reader that wants it all (mail, jq, less) keeps its end open
+        until the end of the output, which only this process's exit gives it; one that closes
+        within `grace` seconds of the last write, while the output is still open, stopped
+        early. Not a pipe, or a reader still there: False."""
+        import select
+        import stat
+
+        try:
+            fd = self.stdout.fileno()
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return False
+        except (OSError, ValueError, AttributeError):  # a StringIO, a closed stream
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLERR)  # what the write end says once the read end closed
+        return bool(poller.poll(int(grace * 1000)))
+
     def say(self, message: str) -> None:
         print(message, file=self.stderr)
 
