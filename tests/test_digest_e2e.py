@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import shlex
+import shutil
 import sqlite3
 import subprocess
 from datetime import UTC, datetime, timedelta

@@ -391,6 +391,10 @@ def test_two_fetches_at_once_and_a_reader(cli: Cli, server: FeedServer) -> None:
     assert [r for r in reads if r[2]], "no read happened while the first fetch ran"
     assert all(seconds < 2 for seconds, _, _ in reads), reads
     assert first.returncode == 0, first_err
+    # it says what it waits for, and for whom
+    assert second_err.startswith(f"waiting for another fetch (pid {first.pid}) to finish"), (
+        second_err
+    )
     for stderr in (first_err, second_err):
         assert "Traceback" not in stderr
         assert not SQLITE_NOISE.search(stderr), stderr
@@ -406,7 +410,7 @@ def test_two_fetches_at_once_and_a_reader(cli: Cli, server: FeedServer) -> None:
         assert f"{SLOW_FEEDS} not modified" in second_err
     else:
         assert second.returncode == 1, second_err
-        assert second_err.startswith("archfeed: error: "), second_err
+        assert "archfeed: error: " in second_err, second_err
         assert "hint: " in second_err
     assert cli.count() == SLOW_FEEDS * 5
     assert cli.rows("SELECT count(DISTINCT source || char(0) || key) FROM entries")[0][0] == (

@@ -86,6 +86,10 @@ class State:
         if not self.quiet:
             self.env.say(message)
 
+    def waiting(self, pid: str, wait: float) -> None:
+        """What a second fetch (or prune) says while the first holds the database."""
+        self.say(f"waiting for another fetch (pid {pid}) to finish, up to {wait:g} s…")
+
     def out(self, text: str) -> None:
         """Data, on stdout."""
         self.env.stdout.write(text)

@@ -2,8 +2,8 @@
 
 Owns: the digest's mark protocol. The entries are chosen up to a snapshot of the newest stored
 entry, the output is written and flushed, and only then is the mark moved to that snapshot: a
-failed pipe, a reader that quit before the end or a full disk keeps the mark, and entries stored while the digest was written wait
-for the next one. Never renders or queries by itself.
+failed pipe, a reader that quit before the end or a full disk keeps the mark, and entries stored
+while the digest was written wait for the next one. Never renders or queries by itself.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def fetch(
         return
     env = state.env
     bar = env.stderr if env.stderr_is_terminal and not state.quiet else None
-    with state.store(config) as store, store.fetch_lock():
+    with state.store(config) as store, store.fetch_lock(state.waiting):
         state.classify_again(config, store)
         _match_again(state, store)
         with render.progress(len(chosen), bar) as advance:
@@ -145,7 +145,7 @@ def prune(
         if not state.env.ask(f"delete {what}? 'prune --undo' brings them back"):
             state.say("nothing deleted")
             return
-    with state.store(state.config(required=False)) as store, store.fetch_lock():
+    with state.store(state.config(required=False)) as store, store.fetch_lock(state.waiting):
         count = store.prune(cutoff, state.env.now())
     state.say(
         f"deleted {count:,} entries first seen before {iso(cutoff)}; 'archfeed prune --undo' "
@@ -177,7 +177,7 @@ def _entries(plan: Plan) -> str:
 
 
 def _undo_or_purge(state: State, undo: bool) -> None:
-    with state.store(state.config(required=False)) as store, store.fetch_lock():
+    with state.store(state.config(required=False)) as store, store.fetch_lock(state.waiting):
         plan = store.pruned()
         if not plan.count:
             raise ArchfeedError(

@@ -100,10 +100,12 @@ class Store:
             migrate(self.conn, version, SCHEMA_VERSION)
             self.conn.execute(f"PRAGMA application_id = {APP_ID}")
 
-    def fetch_lock(self, wait: float = BUSY_TIMEOUT_S) -> AbstractContextManager[None]:
-        """One fetch at a time per database: a second one waits up to `wait` seconds, then
-        gives up with a clear error (readers never wait)."""
-        return transactions.fetch_lock(self.path, wait)
+    def fetch_lock(
+        self, on_wait: Callable[[str, float], None], wait: float = BUSY_TIMEOUT_S
+    ) -> AbstractContextManager[None]:
+        """One fetch at a time per database: a second one is told (`on_wait(pid, wait)`), waits
+        up to `wait` seconds, then gives up with a clear error (readers never wait)."""
+        return transactions.fetch_lock(self.path, wait, on_wait)
 
     def batched(self) -> AbstractContextManager[None]:
         """The writes made inside it share a commit every BATCH_SECONDS; see Transactions."""

@@ -7,9 +7,10 @@ on. Never knows what is written: the rest of the store does.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,9 +134,10 @@ def explain(path: Path, exc: sqlite3.OperationalError, busy_timeout: float) -> E
 
 
 @contextmanager
-def fetch_lock(path: Path, wait: float) -> Iterator[None]:
-    """One fetch at a time per database: a second one waits up to `wait` seconds, then gives up
-    with a clear error. An OS lock, so a killed fetch never leaves it held."""
+def fetch_lock(path: Path, wait: float, on_wait: Callable[[str, float], None]) -> Iterator[None]:
+    """One fetch at a time per database: a second one says so (`on_wait`, given the holder's
+    pid), waits up to `wait` seconds, then gives up with a clear error. An OS lock, so a killed
+    fetch never leaves it held; the holder's pid is written in the lock file for the next one."""
     try:
         import fcntl
     except ImportError:  # not on Windows: SQLite's own locking still keeps the data sound
@@ -143,11 +145,16 @@ def fetch_lock(path: Path, wait: float) -> Iterator[None]:
         return
     with (path.parent / f"{path.name}.lock").open("a+") as handle:
         deadline = time.monotonic() + wait
+        told = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not told:
+                    handle.seek(0)
+                    on_wait(handle.read(20).strip() or "unknown", wait)
+                    told = True
                 if time.monotonic() > deadline:
                     raise StoreError(
                         f"another archfeed fetch has been writing to {path} for "
@@ -155,6 +162,10 @@ def fetch_lock(path: Path, wait: float) -> Iterator[None]:
                         hint="let it finish, then run fetch again",
                     ) from None
                 time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
         try:
             yield
         finally:
