@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from conftest import (
     FeedServer,
     assert_no_traceback,
     make_cli,
+    respond,
     rss,
     source_block,
     write_config,
@@ -277,3 +279,23 @@ def test_full_disk(cli: Cli, server: FeedServer) -> None:
     assert again.returncode == 0, again.stderr
     assert "big: 800 new, 0 updated" in again.stderr
     assert cli.count() == 4 * 20 + BIG_ENTRIES
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_deleted_or_replaced_during_a_fetch_is_an_error(
+    cli: Cli, server: FeedServer, how: str
+) -> None:
+    """Once said "1 new" of entries written into a file no path led to any more."""
+    feed = rss("x", [("x-1", "Written nowhere", "Text.")])
+
+    def answer(handler: Any) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{cli.db}{suffix}").unlink(missing_ok=True)
+        if how == "replaced":
+            Path(cli.db).write_bytes(b"")
+        respond(handler, 200, feed)
+
+    cli.write_config([("x", server.route("/x.xml", answer))])
+    done = cli.fetch()
+    assert_clear_error(done, str(cli.db), "deleted or replaced")
+    assert "new" not in done.stderr

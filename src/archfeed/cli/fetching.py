@@ -55,6 +55,7 @@ def fetch(
             reports = update.run(
                 config, store, chosen, env.now, force, on_report=lambda r: advance(r.source)
             )
+        store.still_in_place()
     for report in reports:
         line = render.report_line(report, state.verbose)
         # --quiet silences progress and success, never what the user must act on

@@ -60,6 +60,7 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB; a fetch uses less
+            self._file = _identity(path)
         except sqlite3.OperationalError as exc:
             raise transactions.explain(path, exc, BUSY_TIMEOUT_S) from None
         except sqlite3.DatabaseError as exc:
@@ -69,6 +70,15 @@ class Store:
             ) from None
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
+
+    def still_in_place(self) -> None:
+        """Raise when the file this store wrote to is no longer at its path (deleted, or
+        replaced by another file during a fetch): what was written went nowhere a reader looks."""
+        if _identity(self.path) != self._file:
+            raise StoreError(
+                f"the database {self.path} was deleted or replaced while this run wrote to it",
+                hint="what it stored is lost with the old file; run the command again",
+            )
 
     def __enter__(self) -> Store:
         return self
@@ -279,3 +289,12 @@ class Store:
 
     def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
         return query.counts(self.conn, by, where)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at `path` (device, inode), or None when there is none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
