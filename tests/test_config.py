@@ -93,7 +93,7 @@ def test_misspelt_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
             "'excerpt' must be a whole number of characters in [settings] (line 2)",
         ),
         ("[settings]\nexcerpt = true\n", "'excerpt' must be a whole number"),
-        ("[settings]\nconcurrency = 0\n", "'concurrency' must be at least 1"),
+        ("[settings]\nconcurrency = 0\n", "'concurrency' must be from 1 to 256"),
         ('[settings]\nlanguages = ["english"]\n', "'english' is not an ISO 639-1 code"),
         ('[[source]]\nname = "x"\n', "missing 'url' in [[source]] #1 (line 1)"),
         ('[[source]]\nurl = "ftp://x.example/f"\n', "is not an http(s) URL"),

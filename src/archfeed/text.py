@@ -30,6 +30,12 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 
 
+def has_control(name: str) -> bool:
+    """Whether a name the user gave holds what `clean` would strip, or a tab or line break: a
+    name is printed raw, in TSV rows and terminals."""
+    return bool(_UNSAFE.search(name)) or any(c in name for c in "\t\n\r")
+
+
 def clean(text: str) -> str:
     """Remove unsafe characters and collapse whitespace to single spaces; a no-break space stays
     (it holds French « guillemets », "10 000" or "Fig. 3" to their words)."""

@@ -16,7 +16,8 @@ import typer
 from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, filter_options, state_of
 from archfeed.cli.environment import OutputError
 from archfeed.cli.reading import TITLE_ROOM
-from archfeed.errors import ArchfeedError
+from archfeed.errors import ArchfeedError, UsageError
+from archfeed.text import has_control
 
 if TYPE_CHECKING:
     from archfeed.models import Filter
@@ -42,6 +43,11 @@ def digest(
     from archfeed.render import digest as render
 
     state = state_of(ctx)
+    if not name.strip() or has_control(name):
+        raise UsageError(
+            f"--name {name!r} is not a usable digest name",
+            hint="a digest's name is printed in its heading: letters, digits, spaces",
+        )
     chosen = state.format(fmt or "text", DIGEST_FORMATS)
     config = state.config(required=False)
     with state.store(config) as store:

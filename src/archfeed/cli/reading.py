@@ -49,11 +49,19 @@ def list_(
     fmt: ListFormat = None,
     excerpt: Annotated[
         int | None,
-        typer.Option(min=0, help="Excerpt length in characters [default: [settings].excerpt, 150]"),
+        typer.Option(
+            min=0,
+            max=100_000,
+            help="Excerpt length in characters [default: [settings].excerpt, 150]",
+        ),
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option(min=0, help="At most N entries; 0 for all [default: 50 in a table, else all]"),
+        typer.Option(
+            min=0,
+            max=1_000_000_000,
+            help="At most N entries; 0 for all [default: 50 in a table, else all]",
+        ),
     ] = None,
     all_copies: Annotated[
         bool,

@@ -27,7 +27,6 @@ def init(
     from archfeed.config import user_config_file, write_starter
 
     target = path or state_of(ctx).config_path or user_config_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
     write_starter(target)
     state_of(ctx).say(f"wrote {target}; edit it, then run 'archfeed --config {target} fetch'")
 

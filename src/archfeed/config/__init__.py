@@ -15,14 +15,22 @@ from urllib.parse import urlsplit
 from archfeed.config.checker import Checker
 from archfeed.errors import ConfigError
 from archfeed.models import Config, Settings, Source, TopicRule
-from archfeed.text import is_lang_code, slugify, source_name
+from archfeed.text import has_control, is_lang_code, slugify, source_name
 
 CONFIG_NAME = "feeds.toml"
+MAX_CONFIG_BYTES = 1024 * 1024  # a config of 10,000 sources is ~1 MB
 
 _TOP_KEYS = ("settings", "source", "topics")
 _SETTINGS_KEYS = ("db", "excerpt", "concurrency", "timeout", "max_bytes", "languages")
 _SOURCE_KEYS = ("name", "url", "topics", "lang", "enabled")
 _TOPIC_KEYS = ("keywords", "categories")
+# what each number may be: beyond these it is a typo (timeout = 1e30 waited forever)
+_RANGES: dict[str, tuple[float, float]] = {
+    "excerpt": (0, 100_000),
+    "concurrency": (1, 256),
+    "timeout": (0.001, 3600),
+    "max_bytes": (1, 1 << 30),
+}
 
 
 def user_config_file() -> Path:
@@ -48,6 +56,7 @@ def starter_text() -> str:
 
 def write_starter(path: Path) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as out:  # "x": never overwrite, even in a race
             out.write(starter_text())
     except FileExistsError:
@@ -55,13 +64,23 @@ def write_starter(path: Path) -> None:
             f"{path} already exists; not overwriting it", hint="edit it, or give init another path"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="give init a path in a folder you can write",
+        ) from None
 
 
 def load(path: Path) -> Config:
     """Read and validate a config file; every problem found is reported at once."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # a bounded read: `-c /dev/zero` is not a config
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file",
+                hint="pass the feeds.toml with --config",
+            )
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is no TOML
     except FileNotFoundError:
         raise ConfigError(
             f"no config file at {path}",
@@ -106,23 +125,28 @@ def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
     concurrency = check.typed(where, table, raw, "concurrency", (int,), "a whole number")
     timeout = check.typed(where, table, raw, "timeout", (int, float), "a number of seconds")
     max_bytes = check.typed(where, table, raw, "max_bytes", (int,), "a whole number of bytes")
-    for key, value, low in (
-        ("excerpt", excerpt, 0),
-        ("concurrency", concurrency, 1),
-        ("timeout", timeout, 0.001),
-        ("max_bytes", max_bytes, 1),
+    for key, value, (low, high) in (
+        ("excerpt", excerpt, _RANGES["excerpt"]),
+        ("concurrency", concurrency, _RANGES["concurrency"]),
+        ("timeout", timeout, _RANGES["timeout"]),
+        ("max_bytes", max_bytes, _RANGES["max_bytes"]),
     ):
-        if value is not None and value < low:
-            check.problem(where, table, key, f"'{key}' must be at least {low}")
+        # `not low <= value <= high` is true of nan too
+        if value is not None and not low <= value <= high:
+            check.problem(where, table, key, f"'{key}' must be from {low:,} to {high:,}")
     languages = tuple(lang.lower() for lang in check.strings(where, table, raw, "languages"))
     for lang in languages:
         if not is_lang_code(lang):
             check.problem(where, table, "languages", f"'{lang}' is not an ISO 639-1 code")
     db_path = None
-    if db:
+    if db is not None:
         db_path = Path(db).expanduser()
         if not db_path.is_absolute():
             db_path = config_path.parent / db_path
+        if not db.strip():
+            check.problem(where, table, "db", "'db' is empty: remove it for the default path")
+        elif db_path.is_dir():
+            check.problem(where, table, "db", f"'db' is a folder ({db_path}), not a file")
     return Settings(
         db=db_path,
         excerpt=excerpt if excerpt is not None else defaults.excerpt,
@@ -147,6 +171,9 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
         where = f"[[source]] #{number}"
         check.known_keys(where, table, item, _SOURCE_KEYS)
         url = check.typed(where, table, item, "url", (str,), "a URL or a path")
+        if url is not None and not url.strip():
+            check.problem(where, table, "url", "'url' is empty")
+            continue
         if not url:
             if "url" not in item:
                 check.problem(where, table, None, "missing 'url'")
@@ -158,6 +185,10 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
             )
             continue
         name = check.typed(where, table, item, "name", (str,), "a string") or source_name(resolved)
+        if has_control(name):
+            check.problem(
+                where, table, "name", f"the name {name!r} holds control or direction characters"
+            )
         lang = check.typed(where, table, item, "lang", (str,), "a language code")
         if lang is not None and not is_lang_code(lang.lower()):
             check.problem(where, table, "lang", f"'{lang}' is not an ISO 639-1 code")
@@ -191,8 +222,9 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
 def _resolve_url(url: str, base: Path) -> str | None:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        return url.strip() if parts.netloc else None
+    if scheme in ("http", "https"):  # HTTP://Host/ is http://host/: a scheme has no case
+        netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc
+        return parts._replace(scheme=scheme, netloc=netloc).geturl() if parts.netloc else None
     if scheme == "file":
         return url.strip()
     if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive letter

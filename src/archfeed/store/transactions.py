@@ -109,7 +109,7 @@ class Transactions:
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html); an extended code carries its
 # primary one in its low byte (SQLITE_READONLY_DBMOVED is 1032 = 8 | 4 << 8)
-_BUSY, _LOCKED, _READONLY, _IOERR, _FULL = 5, 6, 8, 10, 13
+_BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN = 5, 6, 8, 10, 13, 14
 
 
 def explain(path: Path, exc: sqlite3.OperationalError, busy_timeout: float) -> Exception:
@@ -124,6 +124,11 @@ def explain(path: Path, exc: sqlite3.OperationalError, busy_timeout: float) -> E
         return StoreError(
             f"the database {path} is read-only",
             hint="check the permissions of the file and of its folder, or pass another --db",
+        )
+    if code == _CANTOPEN:
+        return StoreError(
+            f"cannot open the database {path}",
+            hint="its folder must exist and take files (not /proc); or pass another --db",
         )
     if code in (_FULL, _IOERR):
         return StoreError(
