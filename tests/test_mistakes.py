@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, assert_no_traceback, write_config
+from conftest import Cli, assert_no_traceback, rss, write_config
 
 SOURCE = '[[source]]\nname = "a"\nurl = "a.xml"\n'
 
@@ -100,3 +100,37 @@ def test_init_where_no_file_can_be_names_the_path(cli: Cli) -> None:
         pytest.skip("no /proc here")
     _clear(cli.run("init", "/proc/archfeed/feeds.toml", discover=True), 2,
            "cannot write /proc/archfeed/feeds.toml")  # fmt: skip
+
+
+@pytest.fixture
+def two_sources(cli: Cli) -> Cli:
+    for name in ("alpha-blog", "beta-news"):
+        items = [(f"{name}-{n}", f"{name} post {n}", f"Text {n}.") for n in range(3)]
+        (cli.root / f"{name}.xml").write_bytes(rss(name, items))
+    cli.write_config(
+        [(name, str(cli.root / f"{name}.xml")) for name in ("alpha-blog", "beta-news")]
+    )
+    assert cli.fetch().returncode == 0
+    return cli
+
+
+@pytest.mark.parametrize("command", ["list", "topics", "langs", "digest", "fetch"])
+def test_a_mistyped_source_name_is_a_usage_error_with_a_suggestion(
+    two_sources: Cli, command: str
+) -> None:
+    done = two_sources.run(command, "--source", "alpha-blgo")
+    _clear(done, 2, "no source named 'alpha-blgo'", "did you mean 'alpha-blog'?")
+    assert done.stdout == ""
+
+
+def test_a_source_no_longer_in_the_config_is_still_a_name_list_knows(two_sources: Cli) -> None:
+    two_sources.write_config([("alpha-blog", str(two_sources.root / "alpha-blog.xml"))])
+    assert len(two_sources.list_json("--source", "beta-news")) == 3
+
+
+def test_a_table_cut_by_the_limit_says_how_many_there_are(two_sources: Cli) -> None:
+    cut = two_sources.run("list", "--format", "table", "--limit", "4")
+    assert cut.returncode == 0, cut.stderr
+    assert cut.stderr == "4 of 6 entries; --limit 0 shows them all\n"
+    whole = two_sources.run("list", "--format", "table", "--limit", "6")
+    assert whole.stderr == ""

@@ -81,6 +81,20 @@ class State:
             if changed:
                 self.say(f"classified {changed} stored entries again after a config change")
 
+    def known_sources(self, where: Filter, config: Config, store: Store) -> None:
+        """--source names a source of the config or of the database; a typo is a usage error,
+        not an empty list."""
+        import difflib
+
+        known = {source.name for source in config.sources} | store.source_names()
+        for name in where.sources:
+            if name not in known:
+                near = difflib.get_close_matches(name, sorted(known), n=1)
+                raise UsageError(
+                    f"no source named {name!r}",
+                    hint=f"did you mean {near[0]!r}?" if near else "'archfeed sources' lists them",
+                )
+
     def say(self, message: str) -> None:
         """A progress or summary line on stderr, unless --quiet."""
         if not self.quiet:

@@ -51,6 +51,7 @@ def digest(
     chosen = state.format(fmt or "text", DIGEST_FORMATS)
     config = state.config(required=False)
     with state.store(config) as store:
+        state.known_sources(where, config, store)
         state.classify_again(config, store)
         mark, snapshot = store.digest_mark(name), store.newest_seq()
         chars = config.settings.excerpt

@@ -79,12 +79,17 @@ def list_(
     where = replace(where, limit=limit or None, all_copies=all_copies)
     chars = config.settings.excerpt if excerpt is None else excerpt
     with state.store(config) as store:
+        state.known_sources(where, config, store)
         state.classify_again(config, store)
         entries = store.entries(where, text_chars=chars + 1 + TITLE_ROOM)
+        cut = chosen == "table" and bool(where.limit) and len(entries) == where.limit
+        total = store.matching(where) if cut else len(entries)
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
     render.write_entries(entries, chosen, chars, state.env.stdout, screen(state))
+    if total > len(entries):
+        state.say(f"{len(entries)} of {total:,} entries; --limit 0 shows them all")
 
 
 @app.command()
@@ -156,6 +161,7 @@ def _counts(state: State, by: str, where: Filter, fmt: str | None) -> None:
     config = state.config(required=False)
     chosen = state.format(fmt, DETAIL_FORMATS)
     with state.store(config) as store:
+        state.known_sources(where, config, store)
         state.classify_again(config, store)
         rows = store.counts(by, where)
     detail.write_counts(rows, by, chosen, state.env.stdout, screen(state))

@@ -284,6 +284,13 @@ class Store:
     def entries(self, where: Filter, text_chars: int | None = None) -> list[StoredEntry]:
         return query.entries(self.conn, where, text_chars)
 
+    def matching(self, where: Filter) -> int:
+        return query.matching(self.conn, where)
+
+    def source_names(self) -> set[str]:
+        """Every source the database has fetched, configured now or not."""
+        return {name for (name,) in self.conn.execute("SELECT name FROM sources")}
+
     def detail(self, prefix: str) -> list[EntryDetail]:
         return query.detail(self.conn, prefix)
 

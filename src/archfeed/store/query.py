@@ -23,15 +23,26 @@ def entries(
     """Entries matching the filter, newest first. `text_chars` cuts the text in SQL, so that a
     list of excerpts does not read whole articles."""
     text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
-    clauses, params = _where(conn, where)
-    if not where.all_copies:  # one row per article: its canonical copy
-        clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
+    clauses, params = _listed(conn, where)
     columns = _STORED.format(text=text)
     sql = f"SELECT {columns}, cluster FROM entries {clauses} ORDER BY published DESC, id"
     if where.limit:
         sql += f" LIMIT {int(where.limit)}"
     rows = _named(conn, sql, params)
     return with_copies(conn, [_stored(row) for row in rows], [row["cluster"] for row in rows])
+
+
+def matching(conn: sqlite3.Connection, where: Filter) -> int:
+    """How many entries `entries(where)` would list without its limit."""
+    clauses, params = _listed(conn, where)
+    return int(conn.execute(f"SELECT count(*) FROM entries {clauses}", params).fetchone()[0])
+
+
+def _listed(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
+    clauses, params = _where(conn, where)
+    if not where.all_copies:  # one row per article: its canonical copy
+        clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
+    return clauses, params
 
 
 def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:

@@ -43,9 +43,14 @@ def select(config: Config, names: Sequence[str]) -> list[Source]:
     by_name = {source.name: source for source in config.sources}
     unknown = [name for name in names if name not in by_name]
     if unknown:
+        import difflib
+
+        near = difflib.get_close_matches(unknown[0], sorted(by_name), n=1)
         raise UsageError(
             f"no source named {', '.join(repr(n) for n in unknown)} in {config.path}",
-            hint="'archfeed check' lists the source names",
+            hint=f"did you mean {near[0]!r}?"
+            if near
+            else "'archfeed check' lists the source names",
         )
     return [by_name[name] for name in dict.fromkeys(names)]
 
