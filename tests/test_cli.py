@@ -208,3 +208,19 @@ def _fetched(cli: Cli, name: str, items: str, namespaces: str = "") -> None:
     (cli.root / f"{name}.xml").write_text(feed, encoding="utf-8")
     cli.write_config([(name, str(cli.root / f"{name}.xml"))])
     assert cli.fetch().returncode == 0
+
+
+def test_archfeed_alone_prints_its_help(cli: Cli) -> None:
+    done = cli.run(discover=True)
+    assert done.returncode == 0, done.stderr
+    assert "Commands" in done.stdout and "fetch" in done.stdout
+    assert done.stderr == ""
+
+
+def test_an_empty_no_color_does_not_count_as_set(stored: Cli) -> None:
+    """no-color.org: NO_COLOR present *and* not empty."""
+    table = ("list", "--format", "table")
+    empty = stored.run(*table, terminal=True, env={"TERM": "xterm-256color", "NO_COLOR": ""})
+    assert "\x1b[" in empty.stdout
+    unset = stored.run(*table, terminal=True, env={"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert "\x1b[" not in unset.stdout

@@ -42,6 +42,9 @@ def test_failing_source_backs_off_and_recovers(cli: Cli, server: FeedServer) -> 
     assert health["failures"] == 1
     assert health["last_error"] == "HTTP 500 Internal Server Error"
     assert health["next_try"] == iso(START + timedelta(minutes=30))
+    for fmt in ("plain", "table"):  # every format says when, not only JSON
+        listed = cli.run("sources", "--format", fmt, env={"COLUMNS": "200"}).stdout
+        assert f"next try after {health['next_try']}" in listed, listed
 
     second = cli.fetch()
 

@@ -34,6 +34,7 @@ def run(argv: Sequence[str], env: Environment) -> int:
     """Run one command line; returns its exit code. With --debug, an error is raised instead of
     printed, so that its traceback shows."""
     state = State(env)
+    argv = list(argv) or ["--help"]  # `archfeed` alone: what it can do, not an error
     # click prints --help and --version through sys.stdout: point it at this run's streams
     with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
         code = _guarded(argv, state)

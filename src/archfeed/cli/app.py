@@ -152,7 +152,10 @@ def _global(
         ),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing but errors on stderr")
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress or success lines: errors and failing sources only"
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors")] = False,

@@ -105,7 +105,8 @@ def _source_state(item: dict[str, Any]) -> str:
     if item["moved_to"]:
         return f"moved: update your config to {item['moved_to']}"
     if item["failures"]:
-        return f"failing ({item['failures']}× in a row): {item['last_error']}"
+        state = f"failing ({item['failures']}× in a row): {item['last_error']}"
+        return state + (f"; next try after {item['next_try']}" if item["next_try"] else "")
     return "ok" if item["last_fetch"] else "never fetched"
 
 
