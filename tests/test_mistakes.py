@@ -134,3 +134,26 @@ def test_a_table_cut_by_the_limit_says_how_many_there_are(two_sources: Cli) -> N
     assert cut.stderr == "4 of 6 entries; --limit 0 shows them all\n"
     whole = two_sources.run("list", "--format", "table", "--limit", "6")
     assert whole.stderr == ""
+
+
+def test_a_search_for_a_developers_term_finds_what_it_means(cli: Cli) -> None:
+    """`--search C++` once matched 764 of 1,091 entries: the index drops + # and ., so `c++`
+    was every word starting with c."""
+    titles = ["Modern C++ move semantics", "C# records in practice", "Why .NET 9 is fast",
+              "Node.js streams explained", "Kubernetes operators", "A c language primer",
+              "Building networks", "Node and JS tooling", "Our k8s upgrade"]  # fmt: skip
+    items = [(f"t-{n}", title, "Text.") for n, title in enumerate(titles)]
+    (cli.root / "terms.xml").write_bytes(rss("terms", items))
+    cli.write_config([("terms", str(cli.root / "terms.xml"))])
+    assert cli.fetch().returncode == 0
+
+    def found(term: str) -> set[str]:
+        return {e["title"] for e in cli.list_json("--search", term)}
+
+    assert found("C++") == {"Modern C++ move semantics"}
+    assert found("c#") == {"C# records in practice"}
+    assert found(".NET") == {"Why .NET 9 is fast"}
+    assert found("node.js") == {"Node.js streams explained"}
+    assert found("k8s") == {"Kubernetes operators", "Our k8s upgrade"}
+    assert found("kube") == {"Kubernetes operators"}
+    assert found("++") == set()

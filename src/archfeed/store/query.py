@@ -7,6 +7,7 @@ puts a value into SQL text: only fixed fragments and `?` marks are joined, value
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -185,14 +186,39 @@ def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
         clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)" if found
                        else "0 = 1")  # fmt: skip
         params.extend([match] if found else [])
+        for term in _symbolic(where.search):  # c++ is not c: the index cannot tell, the text can
+            clauses.append("instr(lower(title || ' ' || text), ?) > 0")
+            params.append(term)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _fts_query(text: str) -> str:
     """Every word of the user's text, each quoted (FTS5 syntax in a search box is an error, not a
-    feature, for a reader typing `c++` or `node.js`) and matched as a prefix, so that `postgres`
-    finds "PostgreSQL" and `kube` finds "Kubernetes"."""
-    return " ".join('"' + word.replace('"', '""') + '"*' for word in text.split())
+    feature) and matched as a prefix, so that `postgres` finds "PostgreSQL" and `kube` finds
+    "Kubernetes". The index keeps letters and digits only: `node.js` is the phrase "node js",
+    `c++` and `c#` the word "c" exactly (as a prefix it would be every word in c), and the text
+    itself is checked for the term (`_symbolic`); `k8s` finds "Kubernetes" too."""
+    parts = []
+    for word in text.split():
+        tokens = _TOKEN.findall(word)
+        if not tokens:
+            continue
+        phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
+        symbolic = len(tokens) > 1 or tokens[0] != word
+        parts.append(phrase if symbolic and len(tokens[-1]) < 3 else phrase + "*")
+        if word.lower() in _SAME_AS:
+            parts[-1] = f'({parts[-1]} OR "{_SAME_AS[word.lower()]}"*)'
+    return " ".join(parts) or '""'
+
+
+def _symbolic(text: str) -> list[str]:
+    """The words of a search that hold more than letters and digits: c++, c#, .net, node.js."""
+    return [word.lower() for word in text.split() if _TOKEN.fullmatch(word) is None and
+            _TOKEN.search(word)]  # fmt: skip
+
+
+_TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps of a word
+_SAME_AS = {"k8s": "kubernetes"}  # a developer's short names for what articles spell out
 
 
 # what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows
