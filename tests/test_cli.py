@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 
 import pytest
 
@@ -194,7 +195,7 @@ def test_the_excerpt_is_the_feeds_summary_when_the_text_begins_with_a_caption(cl
     (entry,) = cli.list_json()
     assert entry["excerpt"] == "How the port moved its scheduling to an event log."
     shown = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
-    assert shown["text"].startswith("Photo: Jo Doe / Harbour Agency Every crane")
+    assert shown["text"].startswith("Photo: Jo Doe / Harbour Agency\n\nEvery crane")
     again = cli.fetch("--force")
     assert "p: 0 new, 0 updated" in again.stderr
 
@@ -224,3 +225,36 @@ def test_an_empty_no_color_does_not_count_as_set(stored: Cli) -> None:
     assert "\x1b[" in empty.stdout
     unset = stored.run(*table, terminal=True, env={"TERM": "xterm-256color", "NO_COLOR": "1"})
     assert "\x1b[" not in unset.stdout
+
+
+def test_show_keeps_the_articles_paragraphs(cli: Cli) -> None:
+    """`show` printed the whole article as one block; lists and JSON excerpts stay on one line,
+    and a refetch of an entry stored flat is no update."""
+    body = (
+        "<![CDATA[<p>First, the outage.</p><p>Then the <b>fix</b>: a bounded queue.</p>"
+        "<ul><li>One item</li><li>Two items</li></ul>]]>"
+    )
+    item = (
+        f"<item><guid>1</guid><title>Postmortem</title><description>{body}</description>"
+        "<pubDate>Mon, 03 Feb 2025 10:00:00 +0000</pubDate></item>"
+    )
+    _fetched(cli, "p", item)
+    (entry,) = cli.list_json()
+    assert entry["excerpt"] == (
+        "First, the outage. Then the fix: a bounded queue. One item Two items"
+    )
+    for fmt in ("plain", "table"):
+        shown = cli.run("show", entry["id"], "--format", fmt).stdout
+        assert "First, the outage.\n\nThen the fix: a bounded queue.\n\nOne item\n\nTwo items" in (
+            shown
+        ), shown
+    detail = json.loads(cli.run("show", entry["id"], "--format", "json").stdout)
+    assert detail["text"] == (
+        "First, the outage.\n\nThen the fix: a bounded queue.\n\nOne item\n\nTwo items"
+    )
+    plain = cli.run("list", "--format", "plain").stdout
+    assert len(plain.splitlines()) == 1
+    with sqlite3.connect(cli.db) as conn:  # as an earlier version stored it: on one line
+        conn.execute("UPDATE entries SET text = replace(text, char(10) || char(10), ' ')")
+    conn.close()
+    assert "p: 0 new, 0 updated" in cli.fetch("--force").stderr

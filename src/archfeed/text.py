@@ -69,14 +69,41 @@ _TAG = re.compile(rf"</?[A-Za-z](?:{_ATTRS}>|[^<>]*>|[^<>]*(?=<[A-Za-z/!?]))|<[!
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of an HTML fragment: tags dropped (block tags leave a space), entities decoded,
-    whitespace collapsed."""
-    text = _TAG.sub("", _BLOCK.sub(" ", _HIDDEN.sub("", html))) if "<" in html else html
-    return clean(unescape(text) if "&" in text else text)
+    """Plain text of an HTML fragment on one line: tags dropped (block tags leave a space),
+    entities decoded, whitespace collapsed. For titles, names, summaries."""
+    return flat(html_to_paragraphs(html))
+
+
+PARAGRAPH = "\n\n"  # between the paragraphs of an entry's text, as `show` prints them
+
+
+def html_to_paragraphs(html: str) -> str:
+    """An article's plain text: as html_to_text, but each block (p, li, h2, br…) a paragraph of
+    its own, the paragraphs joined by PARAGRAPH."""
+    text = _TAG.sub("", _BLOCK.sub("\x1e", _HIDDEN.sub("", html))) if "<" in html else html
+    text = unescape(text) if "&" in text else text
+    # \x1e stands for a block boundary: clean() removes control characters, so it must be
+    # split on first
+    return PARAGRAPH.join(filter(None, (clean(part) for part in text.split("\x1e"))))
+
+
+def plain_paragraphs(text: str) -> str:
+    """Plain text (text/plain content, JSON Feed's content_text): blank lines part paragraphs."""
+    return PARAGRAPH.join(filter(None, (clean(part) for part in _BLANK_LINE.split(text))))
+
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+def flat(text: str) -> str:
+    """An entry's text on one line: what excerpts, hashes and one-line formats read."""
+    return text.replace(PARAGRAPH, " ") if PARAGRAPH in text else text
 
 
 def excerpt(text: str, limit: int) -> str:
-    """Cut text to at most `limit` characters, at a word boundary when one is near, ending in …."""
+    """Cut text to at most `limit` characters, at a word boundary when one is near, ending in …;
+    on one line, whatever paragraphs it had."""
+    text = flat(text)
     if limit <= 0 or len(text) <= limit:
         return text if limit > 0 else ""
     cut = text[: limit - 1]

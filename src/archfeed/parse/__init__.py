@@ -31,7 +31,7 @@ from archfeed.parse.entries import (
     without_shared_openings,
 )
 from archfeed.parse.jsonfeed import parse_json
-from archfeed.text import clean, html_to_text
+from archfeed.text import clean, flat, html_to_paragraphs, html_to_text, plain_paragraphs
 
 _DATE_KEYS = ("published", "updated", "created")
 _SUMMARY_MAX = 2000  # characters of a summary kept: enough for any excerpt
@@ -186,7 +186,7 @@ def _origin(item: Any, base_url: str) -> str | None:
 def _best_text(item: Any) -> str:
     """The fullest body an entry offers: its content, else its summary."""
     candidates = [*item.get("content", []), item.get("summary_detail")]
-    texts = [_plain(detail) for detail in candidates if detail]
+    texts = [_plain(detail, paragraphs=True) for detail in candidates if detail]
     return max(texts, key=len, default="")
 
 
@@ -195,16 +195,19 @@ def _own_summary(item: Any, text: str) -> str | None:
     its content) when it is not just how the text begins: what the excerpt shows, when the
     text starts with something else (a photo's caption, a byline)."""
     summary = _plain(item.get("summary_detail")) if item.get("content") else ""
-    if not summary or summary == text or text.startswith(summary.rstrip(".… ")[:60]):
+    if not summary or summary == flat(text) or flat(text).startswith(summary.rstrip(".… ")[:60]):
         return None
     return summary[:_SUMMARY_MAX]
 
 
-def _plain(detail: Any) -> str:
+def _plain(detail: Any, paragraphs: bool = False) -> str:
+    """A text construct's plain text: on one line, or in paragraphs (an article's body)."""
     if not detail or not detail.get("value"):
         return ""
     value = str(detail["value"])
-    return html_to_text(value) if detail.get("type") in _HTML_TYPES else clean(value)
+    if detail.get("type") in _HTML_TYPES:
+        return html_to_paragraphs(value) if paragraphs else html_to_text(value)
+    return plain_paragraphs(value) if paragraphs else clean(value)
 
 
 def _short(problem: Any) -> str:

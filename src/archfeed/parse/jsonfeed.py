@@ -20,7 +20,7 @@ from archfeed.parse.entries import (
     shaped,
     without_shared_openings,
 )
-from archfeed.text import clean, html_to_text
+from archfeed.text import clean, html_to_paragraphs, plain_paragraphs
 
 
 def parse_json(body: bytes, base_url: str) -> ParsedFeed:
@@ -67,9 +67,9 @@ def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) ->
     url = safe_url(item.get("url") or item.get("external_url"), base_url)
     html = item.get("content_html")
     text = (
-        html_to_text(html)
+        html_to_paragraphs(html)
         if isinstance(html, str) and html
-        else clean(str(item.get("content_text") or ""))
+        else plain_paragraphs(str(item.get("content_text") or ""))
     )
     if not text and isinstance(item.get("summary"), str):
         text = clean(item["summary"])

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from archfeed.render.terminal import draw, feed_text
-from archfeed.text import excerpt, iso
+from archfeed.text import excerpt, flat, iso
 
 if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not pay
     from archfeed.models import Screen, SourceReport, StoredEntry
@@ -33,7 +33,7 @@ def summary(entry: StoredEntry, chars: int) -> str:
     """What is printed under an entry's title: the feed's own summary when it gave one beside a
     text that begins otherwise (parse._own_summary), else the text; cut to `chars`, without the
     title when it begins with it (many feeds repeat the headline as the body's first line)."""
-    text, title = entry.summary or entry.text, entry.title
+    text, title = flat(entry.summary or entry.text), entry.title
     if title and text[: len(title)].casefold() == title.casefold():
         text = text[len(title) :].lstrip(_AFTER_TITLE)
     return excerpt(text, chars)

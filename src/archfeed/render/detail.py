@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from archfeed.render import UNDATED, entry_object, write_json
 from archfeed.render.terminal import draw, feed_text
-from archfeed.text import iso
+from archfeed.text import PARAGRAPH, iso
 
 if TYPE_CHECKING:
     from archfeed.models import EntryDetail, Screen, Source, SourceHealth
@@ -65,7 +65,10 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
     if fmt == "plain":
         out.write(entry.title + "\n\n")
         out.writelines(f"{name}: {value}\n" for name, value in fields)
-        out.write("\n" + textwrap.fill(entry.text, screen.width or 72) + "\n")
+        paragraphs = entry.text.split(PARAGRAPH)
+        out.write(
+            "\n" + "\n\n".join(textwrap.fill(p, screen.width or 72) for p in paragraphs) + "\n"
+        )
         return
     from rich.table import Table
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry, Source
 from archfeed.store import clusters
 from archfeed.store.dates import UNDATED
-from archfeed.text import iso
+from archfeed.text import flat, iso
 
 
 def entry_id(source: str, key: str) -> str:
@@ -28,7 +28,9 @@ def entry_hash(entry: ParsedEntry) -> str:
     """What makes an entry 'changed': any user-visible field."""
     parts = [
         entry.title,
-        entry.text,
+        # paragraphs are the text's layout, not what it says: an entry stored flat by an earlier
+        # version is not "updated" by them
+        flat(entry.text),
         entry.url or "",
         entry.author or "",
         "\x1f".join(entry.categories),
