@@ -416,3 +416,39 @@ def test_two_fetches_at_once_and_a_reader(cli: Cli, server: FeedServer) -> None:
     assert cli.rows("SELECT count(DISTINCT source || char(0) || key) FROM entries")[0][0] == (
         SLOW_FEEDS * 5
     )
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_prints_one_line(cli: Cli, server: FeedServer) -> None:
+    """Ctrl-C while archfeed imports, while the store opens, while feeds download or parse,
+    while the report is printed: one line, `archfeed: interrupted`, exit status 130, never a
+    traceback, from the forkserver neither (the pool test above covers the parser workers)."""
+    cli.write_config(
+        [(f"feed{i}", server.feed(f"/f{i}.xml", kill_feed(i, 0), delay=0.2)) for i in range(6)],
+        settings="concurrency = 2",
+    )
+    outcomes = []
+    # from 40 ms: before that the interpreter itself starts (site, runpy), which no program
+    # written in Python can guard
+    for delay in (0.04, 0.06, 0.08, 0.1, 0.13, 0.16, 0.2, 0.3, 0.45, 0.6, 0.8):
+        with tempfile.TemporaryFile() as err:
+            process = subprocess.Popen(
+                cli.command("fetch"), stdout=subprocess.DEVNULL, stderr=err, env=cli.env,
+                cwd=cli.root, preexec_fn=_own_group_default_sigint,  # noqa: PLW1509
+            )  # fmt: skip
+            time.sleep(delay)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+            code = process.wait(20)
+            end_processes(processes_of(cli))
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        outcomes.append((delay, code))
+        assert "Traceback" not in stderr and "Process " not in stderr, (delay, stderr)
+        if code in (130, -signal.SIGINT):  # the shell's $? is 130 either way
+            # ended by the signal itself: before Python set its handler (nothing said), or as
+            # Python ends a process whose KeyboardInterrupt it saw (after the line)
+            assert stderr in ("", "archfeed: interrupted\n"), (delay, stderr)
+        else:
+            assert code == 0, (delay, code, stderr)
+    assert sum(code == 130 for _, code in outcomes) >= 5, outcomes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -26,8 +27,16 @@ __all__ = ["app", "digest", "fetching", "main", "opml", "reading", "run", "setup
 
 
 def main() -> None:
-    """The console script: this process's environment, and its exit status."""
-    sys.exit(run(sys.argv[1:], Environment.of_process()))
+    """The console script: this process's environment, and its exit status. Ctrl-C before or
+    after the command runs is the same one line as during it; once the exit status is known, a
+    late one is ignored (what is left is the interpreter's shutdown)."""
+    env = Environment.of_process()
+    try:
+        code = run(sys.argv[1:], env)
+    except KeyboardInterrupt:  # between the steps run() guards
+        code = _interrupted(env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def run(argv: Sequence[str], env: Environment) -> int:
@@ -103,7 +112,8 @@ def _usage_hint(exc: Exception) -> str:
 def _interrupted(env: Environment) -> int:
     """Ctrl-C: every transaction is already committed or rolled back; parser workers are ended
     here, and the download threads are daemons, so nothing is left to wait for."""
-    if "archfeed.update.pool" in sys.modules:  # never import it just to stop it
-        sys.modules["archfeed.update.pool"].stop_all()
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while stopping: still one line
+        if "archfeed.update.pool" in sys.modules:  # never import it just to stop it
+            sys.modules["archfeed.update.pool"].stop_all()
     env.say("archfeed: interrupted")
     return ExitCode.INTERRUPTED

@@ -79,6 +79,21 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _start_forkserver() -> None:
+    """The forkserver, started with Ctrl-C ignored (a disposition a new process inherits), as are
+    the workers it forks: a terminal's Ctrl-C reaches the whole process group, and a forkserver
+    interrupted while it imports archfeed printed a traceback behind `archfeed: interrupted`.
+    The fetch stops them itself (stop_all, and each worker's watch on it)."""
+    import signal
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Parsers:
     """submit() a feed's work; ready() yields (tag, Prepared) as they complete."""
 
@@ -92,6 +107,7 @@ class Parsers:
 
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["archfeed.update"])
+            _start_forkserver()
             self.pool = ProcessPoolExecutor(
                 workers, context, initializer=_start_worker, initargs=(os.getpid(),)
             )
