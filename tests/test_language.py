@@ -31,7 +31,14 @@ def _accuracy(rows: list[dict[str, str]]) -> tuple[float, list[str]]:
 
 
 @pytest.fixture(
-    scope="module", params=["languages.tsv", "languages_holdout.tsv", "languages_world.tsv"]
+    scope="module",
+    params=[
+        "languages.tsv",
+        "languages_holdout.tsv",
+        "languages_world.tsv",
+        "languages_fresh.tsv",
+        "languages_final.tsv",
+    ],
 )
 def labelled(request: pytest.FixtureRequest) -> Iterator[list[dict[str, str]]]:
     if not (DATA / request.param).exists():

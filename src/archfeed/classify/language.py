@@ -117,7 +117,9 @@ def _detect(
         return by_words, True
     found, by_text = ngrams.guess(sample, priors, among=family)
     latin = len(_LATIN_LETTER.findall(sample)) * 2 > len(sample.replace(" ", ""))
-    if latin and len(words) <= _SHORT_WORDS and found not in FUNCTION_WORDS and found not in priors:
+    unlisted = found not in FUNCTION_WORDS and found not in priors
+    # within a family the text named, any answer is a plausible one (Slovenian among š and ž)
+    if latin and len(words) <= _SHORT_WORDS and unlisted and not family:
         # langdetect is sure of nonsense on a few words of jargon ("Kafka vs RabbitMQ" comes out
         # Swahili): such a title is English unless the feed says otherwise
         latin_priors = [lang for lang in priors if lang in FUNCTION_WORDS]
@@ -131,11 +133,13 @@ def _by_words(
     """The language the words and letters tell, when they tell one apart from the others; else
     the family they tell, when they do, for langdetect to choose in."""
     scores = _function_word_scores(words)
+    lettered = False  # a letter English does not write (å, š) was seen
     if not sample.isascii():  # most of a developer's feeds are: no letter to look for
         if VIETNAMESE.search(sample):
             return "vi", _ANY
         for pattern, langs in LETTERS:
             if pattern.search(sample):
+                lettered = True
                 for lang in langs:
                     scores[lang] = scores.get(lang, 0.0) + 1.5
     if _title_case(title):
@@ -154,11 +158,15 @@ def _by_words(
     # a tie between languages the user expects and others: the expected one (the feed's
     # declared language first)
     expected = next((lang for lang in priors if scores.get(lang) == score), None)
-    if expected or score < _DECIDES:
+    if expected:
         return expected, _ANY
-    # evidence enough, shared by neighbours that only their other words tell apart
+    # evidence shared by neighbours ("på", "š"): too little to decide, enough to name the family
+    # langdetect chooses in; with evidence enough, their spellings may tell them apart first
     close = {lang for lang, points in ranked if points > score - _MARGIN}
-    return _told_apart(sample, close), next((f for f in FAMILIES if close <= f), _ANY)
+    family = next((f for f in FAMILIES if close <= f), _ANY)
+    if score < _DECIDES and not lettered:  # one shared word among jargon ("TIL: git
+        return None, family | {"en"} if family else _ANY  # worktree"): English too
+    return _told_apart(sample, close), family
 
 
 def _told_apart(sample: str, close: set[str]) -> str | None:

@@ -49,17 +49,17 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
               "iz prema zašto kada ovo može već samo to po",
         "tr": "ve bir bu için ile nasıl neden daha çok olarak gibi olan ne neler nedir var yok",
         "sv": "och att det som för med är på inte av till har jag vi hur varför om den ett en "
-              "kan eller från var blir ut upp igen mer genom göra gör utvecklare säkerhet",
+              "kan eller från var blir ut upp igen mer genom göra gör utvecklare säkerhet ska därför",
         "da": "og at det som for med er på ikke af til har jeg vi hvordan hvorfor om den et en "
               "kan eller fra hvad efter også nu mig dig sig vores meget blev uden noget nogle "
               "sådan mellem lille tak nyt kære var bliver ud op jer hinanden endnu igen gennem "
               "bruge bruger bruges mere gøre gør sige lave lavet hjælp hjælpe udvikler "
-              "udviklere udvikling sikkerhed hvornår",
+              "udviklere udvikling sikkerhed hvornår derfor fik",
         "no": "og å det som for med er på ikke av til har jeg vi hvordan hvorfor om den et en "
               "kan eller fra hva etter også nå meg deg seg vår våre mye ble uten noe noen slik "
               "mellom lite takk nytt kjære var blir ut opp dere hverandre ennå igjen gjennom "
               "bruke bruker brukes mer gjøre gjør lage laget hjelp hjelpe utvikler utviklere "
-              "utvikling sikkerhet",
+              "utvikling sikkerhet derfor fikk",
     }.items()
 }  # fmt: skip
 
@@ -94,7 +94,7 @@ LETTERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         ("[ß]", "de"), ("[äÄ]", "de sv"), ("[öÖ]", "de sv tr"), ("[üÜ]", "de tr"),
         ("[ñ¿¡]|ción|ciones", "es"), ("[ãõ]|ção|ções", "pt"), ("[ç]", "fr pt tr"),
         ("[èëœîïû]", "fr"), ("[êàâ]", "fr pt"), ("[łśżźąęńŁŚŻŹ]", "pl"), ("[ć]", "pl hr"),
-        ("[ğışİŞĞ]", "tr"), ("[åÅ]", "sv da no"), ("[øØæÆ]", "da no"), ("[řůěŘŮĚ]", "cs"),
+        ("[ğışİŞĞ]", "tr"), ("[åÅ]", "sv da no"), ("[øØæÆ]", "da no"), ("[řůěŘŮĚýÝ]", "cs"),
         ("[čšžČŠŽ]", "cs hr"), ("[đĐ]", "hr"),
     )
 )  # fmt: skip
