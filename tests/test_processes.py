@@ -452,3 +452,47 @@ def test_ctrl_c_at_any_moment_prints_one_line(cli: Cli, server: FeedServer) -> N
         else:
             assert code == 0, (delay, code, stderr)
     assert sum(code == 130 for _, code in outcomes) >= 5, outcomes
+
+
+# -- output that cannot be written ----------------------------------------------------------------
+
+OUTPUTS = [
+    ("list", "--format", "plain"), ("list", "--format", "markdown"), ("list", "--format", "json"),
+    ("list", "--format", "csv"), ("list", "--format", "table"), ("topics", "--format", "plain"),
+    ("langs", "--format", "table"), ("sources", "--format", "plain"),
+    ("sources", "--format", "json"), ("check",), ("digest", "--dry-run"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def readable(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    cli = make_cli(tmp_path_factory.mktemp("outputs"))
+    (cli.root / "t.xml").write_bytes(
+        rss("t", [(f"t-{n}", f"Post {n}", "Text.") for n in range(40)])
+    )
+    cli.write_config([("t", str(cli.root / "t.xml"))], extra='[topics.db]\nkeywords = ["post"]\n')
+    assert cli.fetch().returncode == 0
+    return cli
+
+
+@pytest.mark.parametrize("args", OUTPUTS, ids=" ".join)
+def test_output_that_cannot_be_written_ends_alike_in_every_command(
+    readable: Cli, args: tuple[str, ...]
+) -> None:
+    """A reader gone (a closed pipe): exit 0 and nothing said; a full disk: exit 1 and "cannot
+    write the output". Markdown, topics, langs and sources once answered otherwise."""
+    process = subprocess.Popen(readable.command(*args), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=readable.env)  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command writes a byte
+    err = process.stderr.read()
+    assert process.wait(30) == 0, err
+    assert "error" not in err and "Traceback" not in err, err  # check's "OK" line may stay
+    if not Path("/dev/full").exists():
+        return
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(readable.command(*args), stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=readable.env, timeout=30, check=False)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("archfeed: error: cannot write the output: "), done.stderr
+    assert "Traceback" not in done.stderr

@@ -55,6 +55,7 @@ def _guarded(argv: Sequence[str], state: State) -> int:  # noqa: PLR0911 -- one 
     env = state.env
     try:
         code = app(args=list(argv), prog_name="archfeed", standalone_mode=False, obj=state)
+        env.stdout.flush()  # what is still buffered fails here, as the rest would have
     except OutputError as exc:
         if exc.closed:  # the reader (head, less) went away: not an error
             return ExitCode.OK

@@ -66,6 +66,8 @@ def digest(
                 state.out(text)
                 state.env.stdout.flush()
             except OutputError as exc:  # a closed pipe, a full disk: the mark must stay put
+                if dry_run:  # no mark to keep: as any other command's output
+                    raise
                 raise ArchfeedError(
                     f"could not write the digest: {exc.reason}",
                     hint="its mark was not moved: the next run sends the same articles",

@@ -39,6 +39,7 @@ def check(ctx: typer.Context) -> None:
         flags = "" if source.enabled else "\t(disabled)"
         topics = ",".join(source.topics) or "-"
         state_of(ctx).out(f"{source.name}\t{source.url}\t{source.lang or '-'}\t{topics}{flags}\n")
+    state_of(ctx).env.stdout.flush()  # "OK" only once the sources are out
     state_of(ctx).say(
         f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules"
     )
