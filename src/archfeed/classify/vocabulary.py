@@ -49,7 +49,8 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
               "iz prema zašto kada ovo može već samo to po",
         "tr": "ve bir bu için ile nasıl neden daha çok olarak gibi olan ne neler nedir var yok",
         "sv": "och att det som för med är på inte av till har jag vi hur varför om den ett en "
-              "kan eller från var blir ut upp igen mer genom göra gör utvecklare säkerhet ska därför",
+              "kan eller från var blir ut upp igen mer genom göra gör utvecklare säkerhet ska "
+              "därför",
         "da": "og at det som for med er på ikke af til har jeg vi hvordan hvorfor om den et en "
               "kan eller fra hvad efter også nu mig dig sig vores meget blev uden noget nogle "
               "sådan mellem lille tak nyt kære var bliver ud op jer hinanden endnu igen gennem "
