@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +260,28 @@ def test_show_keeps_the_articles_paragraphs(cli: Cli) -> None:
         conn.execute("UPDATE entries SET text = replace(text, char(10) || char(10), ' ')")
     conn.close()
     assert "p: 0 new, 0 updated" in cli.fetch("--force").stderr
+
+
+def test_shell_completion_as_typer_users_expect(cli: Cli, tmp_path: Path) -> None:
+    """--show-completion prints the script, --install-completion installs it for the shell,
+    and the script's calls complete commands and options."""
+    home = tmp_path / "completion-home"
+    home.mkdir()
+    env = {**cli.env, "HOME": str(home), "SHELL": "/bin/bash"}
+
+    def archfeed(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli.command()[:3], *args], capture_output=True, text=True,
+                              env={**env, **extra}, timeout=30, check=False)  # fmt: skip
+
+    shown = archfeed("--show-completion", "bash")
+    assert shown.returncode == 0, shown.stderr
+    assert "_archfeed_completion" in shown.stdout
+    installed = archfeed("--install-completion", "bash")
+    assert installed.returncode == 0, installed.stderr
+    assert "archfeed" in (home / ".bashrc").read_text(encoding="utf-8")
+    commands = archfeed(_ARCHFEED_COMPLETE="complete_bash", COMP_WORDS="archfeed li",
+                        COMP_CWORD="1")  # fmt: skip
+    assert commands.stdout.split() == ["list"]
+    options = archfeed(_ARCHFEED_COMPLETE="complete_bash", COMP_WORDS="archfeed list --fo",
+                       COMP_CWORD="2")  # fmt: skip
+    assert options.stdout.split() == ["--format"]
