@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from archfeed.cli.app import DETAIL_FORMATS, DIGEST_FORMATS, LIST_FORMATS
 from conftest import FIXTURES, Cli, source_line
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -285,3 +286,15 @@ def test_shell_completion_as_typer_users_expect(cli: Cli, tmp_path: Path) -> Non
     options = archfeed(_ARCHFEED_COMPLETE="complete_bash", COMP_WORDS="archfeed list --fo",
                        COMP_CWORD="2")  # fmt: skip
     assert options.stdout.split() == ["--format"]
+
+
+@pytest.mark.parametrize(
+    ("command", "formats"),
+    [("list", LIST_FORMATS), ("show", DETAIL_FORMATS), ("sources", DETAIL_FORMATS),
+     ("topics", DETAIL_FORMATS), ("digest", DIGEST_FORMATS)],
+)  # fmt: skip
+def test_each_commands_help_lists_every_format(
+    cli: Cli, command: str, formats: tuple[str, ...]
+) -> None:
+    helped = " ".join(cli.run(command, "--help", env={"COLUMNS": "200"}).stdout.split())
+    assert ", ".join(formats) in helped, helped
