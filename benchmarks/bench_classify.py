@@ -3,9 +3,9 @@
     python benchmarks/bench_classify.py [--repeat N]
 
 Reads the labelled sets of tests/data: languages.tsv (the set the rules were written against),
-then languages_holdout.tsv, languages_world.tsv, languages_fresh.tsv and languages_final.tsv,
-each written by a helper who had seen neither the rules nor the sets before it (the README says
-which were tuned against afterwards). Times classify() as fetch calls it for a new entry
+then languages_holdout.tsv, languages_world.tsv, languages_fresh.tsv, languages_final.tsv and
+languages_last.tsv, each written by a helper who had seen neither the rules nor the sets before
+it (the README says which were tuned against afterwards). Times classify() as fetch calls it for a new entry
 (language and topics), after one warm-up call that loads langdetect's profiles; that one-time
 load is reported on its own line.
 """

@@ -38,6 +38,7 @@ def _accuracy(rows: list[dict[str, str]]) -> tuple[float, list[str]]:
         "languages_world.tsv",
         "languages_fresh.tsv",
         "languages_final.tsv",
+        "languages_last.tsv",
     ],
 )
 def labelled(request: pytest.FixtureRequest) -> Iterator[list[dict[str, str]]]:
