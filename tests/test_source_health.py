@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
+import ssl
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from archfeed.text import iso
@@ -345,3 +349,28 @@ def test_quiet_hides_progress_and_success_never_a_failed_gone_or_moved_source(
     assert source_line(later.stderr, "dead").startswith("dead: gone (410)")
     assert source_line(later.stderr, "mover").endswith(f"update your config to {new}")
     assert "fine:" not in later.stderr
+
+
+@pytest.mark.parametrize(
+    ("cause", "message", "network"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "cannot resolve the host name", True),
+        (ConnectionRefusedError(111, "Connection refused"), "connection refused", True),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "cannot connect", True),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "TLS failed", True),
+        (OSError(errno.EMFILE, "Too many open files"), "cannot connect", False),
+    ],
+)
+def test_the_networks_failures_are_told_from_a_servers(
+    cause: OSError, message: str, network: bool
+) -> None:
+    """What makes a run "offline": every source failing at the network, told by the root
+    cause's type and errno, in any locale."""
+    from archfeed.fetch.failures import transport_failure
+
+    error = httpx.ConnectError("connect failed")
+    error.__cause__ = cause
+    said, unreachable = transport_failure(error)
+    assert said.startswith(message)
+    assert unreachable is network
+    assert transport_failure(httpx.ReadError("reset"))[1] is False  # it answered, then broke
