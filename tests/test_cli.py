@@ -298,3 +298,13 @@ def test_each_commands_help_lists_every_format(
 ) -> None:
     helped = " ".join(cli.run(command, "--help", env={"COLUMNS": "200"}).stdout.split())
     assert ", ".join(formats) in helped, helped
+
+
+def test_version_says_the_same_through_the_entry_point_and_the_command_line(cli: Cli) -> None:
+    """`archfeed --version` alone is answered before the command line is imported: the same
+    line as typer's, which answers it after other options."""
+    fast = subprocess.run([*cli.command()[:3], "--version"], capture_output=True, text=True,
+                          env=cli.env, timeout=30, check=False)  # fmt: skip
+    full = cli.run("--version")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (0, full.stdout, "")
+    assert full.stdout.startswith("archfeed ")

@@ -4,6 +4,7 @@ The command line is imported here with Ctrl-C ending the process at once: its im
 good part of a second, nothing is open yet, and a KeyboardInterrupt raised inside the import
 machinery is a traceback (or, in a weakref callback, an "Exception ignored" and no stop at all).
 Once imported, Ctrl-C is a KeyboardInterrupt again, which the command line turns into one line.
+`archfeed --version` alone is answered before any of it (the same line typer prints).
 """
 
 import os
@@ -18,6 +19,11 @@ def _stop_now(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # what scripts and package managers ask most: no CLI needed
+        from archfeed import __version__
+
+        print(f"archfeed {__version__}")
+        return
     previous = signal.signal(signal.SIGINT, _stop_now)
     from archfeed.cli import main as command_line
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from archfeed.classify.language import UNDETERMINED, detect
+from archfeed.classify.ngrams import UNDETERMINED
 from archfeed.models import Classified, Evidence, LangSource, ParsedEntry, Source, TopicRule
 from archfeed.text import slugify
 
@@ -33,6 +33,8 @@ def classify(
     if source.lang:  # the config decides: no detection to pay
         text_lang, how = NOT_DETECTED, LangSource.NOT_DETECTED
     else:
+        from archfeed.classify.language import detect  # its tables: ~12 ms that `list` skips
+
         text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
     evidence = Evidence(entry.title, entry.text, entry.categories, text_lang, how)
     return decide(source, evidence, rules, expected)
@@ -46,6 +48,8 @@ def decide(
     source's `lang` used to decide)."""
     text_lang, how = evidence.text_lang, evidence.text_lang_source
     if not source.lang and how == LangSource.NOT_DETECTED:
+        from archfeed.classify.language import detect
+
         text_lang, how = detect(evidence.title, evidence.text, None, expected)
     return Classified(
         lang=source.lang or text_lang,

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 
 from archfeed.classify import ngrams
+from archfeed.classify.ngrams import UNDETERMINED
 from archfeed.classify.vocabulary import (
     ARABIC,
     FAMILIES,
@@ -34,7 +35,6 @@ from archfeed.classify.vocabulary import (
 )
 from archfeed.models import LangSource
 
-UNDETERMINED = "und"
 _SAMPLE_CHARS = 400  # enough for a decision; langdetect's cost grows with the text
 _SHORT_WORDS = 8  # up to this many words, langdetect's answer must be a plausible language
 

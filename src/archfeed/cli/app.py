@@ -74,9 +74,13 @@ class State:
         """The step before a command reads or adds classified entries: the stored entries of
         every source whose topics or language the config changed get classified again (one small
         query when nothing changed)."""
-        from archfeed.update import reclassify
+        from archfeed.classify import fingerprints
 
-        if config.sources:
+        # the check is one small query; the pipeline it would need (~40 ms of imports) only
+        # when the config changed
+        if config.sources and store.stale(fingerprints(config.sources, config.topics)):
+            from archfeed.update import reclassify
+
             changed = reclassify(config, store)
             if changed:
                 self.say(f"classified {changed} stored entries again after a config change")

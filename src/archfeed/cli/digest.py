@@ -17,7 +17,6 @@ from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, filter_options, 
 from archfeed.cli.environment import OutputError
 from archfeed.cli.reading import TITLE_ROOM
 from archfeed.errors import ArchfeedError, UsageError
-from archfeed.text import has_control
 
 if TYPE_CHECKING:
     from archfeed.models import Filter
@@ -41,6 +40,7 @@ def digest(
     """The articles first stored since this digest's previous run, grouped by topic; nothing at
     all (and exit 0) when nothing is new, so cron sends no mail."""
     from archfeed.render import digest as render
+    from archfeed.text import has_control
 
     state = state_of(ctx)
     if not name.strip() or has_control(name):
