@@ -5,9 +5,9 @@
 Reads the labelled sets of tests/data: languages.tsv (the set the rules were written against),
 then languages_holdout.tsv, languages_world.tsv, languages_fresh.tsv, languages_final.tsv and
 languages_last.tsv, each written by a helper who had seen neither the rules nor the sets before
-it (the README says which were tuned against afterwards). Times classify() as fetch calls it for a new entry
-(language and topics), after one warm-up call that loads langdetect's profiles; that one-time
-load is reported on its own line.
+it (the README says which were tuned against afterwards). Times classify() as fetch calls it
+for a new entry (language and topics), after one warm-up call that loads langdetect's
+profiles; that one-time load is reported on its own line.
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from archfeed.classify import classify, ngrams
 from archfeed.models import ParsedEntry, Source, TopicRule
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from labelled import LANGUAGE_SETS  # the tests' own list of sets
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 RULES = (
@@ -48,14 +52,7 @@ def main() -> None:
     started = time.perf_counter()
     ngrams.load()  # what the first entry that needs langdetect pays, once per process
     print(f"one-time langdetect profile load: {(time.perf_counter() - started) * 1000:.0f} ms")
-    for name in (
-        "languages.tsv",
-        "languages_holdout.tsv",
-        "languages_world.tsv",
-        "languages_fresh.tsv",
-        "languages_final.tsv",
-        "languages_last.tsv",
-    ):
+    for name in LANGUAGE_SETS:
         if not (DATA / name).exists():
             continue
         entries = _entries(name)

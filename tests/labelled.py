@@ -1,4 +1,5 @@
-"""Labelled cross-post sets (tests/data/crossposts*.json) as feeds, and the pairs they expect.
+"""Labelled cross-post sets (tests/data/crossposts*.json) as feeds, and the pairs they expect;
+and the names of the labelled language sets, in the order they were written.
 
 Shared by tests/test_crossposts_e2e.py, which holds the figures to their goals, and
 benchmarks/bench_crossposts.py, which prints them. A set has "cases" of entries expected to be
@@ -16,6 +17,17 @@ from pathlib import Path
 from typing import Any
 
 Pair = frozenset[tuple[str, str]]
+
+# tests/data/languages*.tsv: the first written with the rules, each later one by a helper who had
+# seen neither the rules nor the sets before it (the README says which were tuned against since)
+LANGUAGE_SETS = (
+    "languages.tsv",
+    "languages_holdout.tsv",
+    "languages_world.tsv",
+    "languages_fresh.tsv",
+    "languages_final.tsv",
+    "languages_last.tsv",
+)
 
 
 def rss(title: str, items: list[dict[str, Any]]) -> str:

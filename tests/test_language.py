@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from archfeed.classify.language import detect
+from labelled import LANGUAGE_SETS
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,17 +31,7 @@ def _accuracy(rows: list[dict[str, str]]) -> tuple[float, list[str]]:
     return 1 - len(wrong) / len(rows), wrong
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "languages.tsv",
-        "languages_holdout.tsv",
-        "languages_world.tsv",
-        "languages_fresh.tsv",
-        "languages_final.tsv",
-        "languages_last.tsv",
-    ],
-)
+@pytest.fixture(scope="module", params=LANGUAGE_SETS)
 def labelled(request: pytest.FixtureRequest) -> Iterator[list[dict[str, str]]]:
     if not (DATA / request.param).exists():
         pytest.skip(f"{request.param} not written yet")
