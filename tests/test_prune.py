@@ -140,3 +140,20 @@ def test_prune_takes_one_action(aged: Cli) -> None:
         done = aged.run("prune", *args)
         assert done.returncode == 2, done.stderr
         assert "one of --older-than, --undo or --purge" in done.stderr
+
+
+def test_entries_stored_after_pruning_the_newest_still_reach_the_digest(aged: Cli) -> None:
+    """A prune of the newest entries once let the next ones take their numbers, which the
+    digest's mark had passed: they were never sent."""
+    assert aged.run("digest").stdout  # the mark passes all five
+    _clock(aged).advance(timedelta(minutes=1))
+    assert aged.run("prune", "--older-than", "0d", "--yes", "--force").returncode == 0
+    assert aged.count() == 0
+    late = aged.root / "late.xml"
+    late.write_bytes(rss("late", [("l-1", "Late post", "Stored after the prune.")]))
+    aged.write_config([("late", str(late))])
+    assert aged.fetch().returncode == 0
+    assert "Late post" in aged.run("digest").stdout
+    assert aged.run("prune", "--undo").returncode == 0
+    assert aged.count() == 6
+    assert len({e["id"] for e in aged.list_json("--all")}) == 6

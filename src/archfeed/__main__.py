@@ -24,7 +24,9 @@ def main() -> None:
 
         print(f"archfeed {__version__}")
         return
-    previous = signal.signal(signal.SIGINT, _stop_now)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:  # a background job that ignores Ctrl-C goes on ignoring it
+        signal.signal(signal.SIGINT, _stop_now)
     from archfeed.cli import main as command_line
 
     signal.signal(signal.SIGINT, previous)

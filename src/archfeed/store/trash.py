@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from archfeed.store import clusters
+from archfeed.store.writes import newest_seq
 
 _OLD = "FROM entries WHERE first_seen < ?"
 # the side tables of an entry, each with its trash
@@ -40,6 +41,10 @@ def prune(conn: sqlite3.Connection, before: str, now: str) -> tuple[int, int]:
     before this one can no longer be undone), tombstone their identities; clusters they leave
     elect a new canonical copy. Returns (pruned now, entries of the trash emptied)."""
     emptied = purge(conn)
+    # the numbers of what goes are never given again (writes.newest_seq): digest marks passed them
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('seq_high', ?)", (str(newest_seq(conn)),)
+    )
     seqs = f"SELECT seq {_OLD}"
     conn.execute(f"INSERT INTO pruned_entries SELECT * {_OLD}", (before,))
     for side, trash in _SIDES:
@@ -65,7 +70,7 @@ def undo(conn: sqlite3.Connection) -> int:
     # an entry stored again under the same identity since (it cannot be: its tombstone kept it
     # out) would win over its old copy
     count = conn.execute("INSERT OR IGNORE INTO entries SELECT * FROM pruned_entries").rowcount
-    back = "SELECT p.seq FROM pruned_entries p JOIN entries e ON e.seq = p.seq"
+    back = "SELECT p.seq FROM pruned_entries p JOIN entries e ON e.seq = p.seq AND e.id = p.id"
     conn.execute(
         f"INSERT INTO entries_fts (rowid, title, text) SELECT seq, title, text FROM entries "
         f"WHERE seq IN ({back})"

@@ -42,7 +42,12 @@ def entry_hash(entry: ParsedEntry) -> str:
 
 
 def newest_seq(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0])
+    """The highest seq ever given: a prune of the newest entries must not let the next ones
+    reuse their numbers, which digest marks have passed already (store/trash.py keeps it)."""
+    return int(conn.execute(
+        "SELECT max(coalesce((SELECT max(seq) FROM entries), 0), coalesce((SELECT "
+        "CAST(value AS INTEGER) FROM meta WHERE key = 'seq_high'), 0))"
+    ).fetchone()[0])  # fmt: skip
 
 
 # what an entry keeps of its DedupKeys beside its index rows (entry_bands); fixed names, joined
