@@ -157,3 +157,5 @@ def test_a_search_for_a_developers_term_finds_what_it_means(cli: Cli) -> None:
     assert found("k8s") == {"Kubernetes operators", "Our k8s upgrade"}
     assert found("kube") == {"Kubernetes operators"}
     assert found("++") == set()
+    assert found('"modern c++"') == {"Modern C++ move semantics"}
+    assert found("(c#),") == {"C# records in practice"}

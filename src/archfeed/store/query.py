@@ -199,7 +199,7 @@ def _fts_query(text: str) -> str:
     `c++` and `c#` the word "c" exactly (as a prefix it would be every word in c), and the text
     itself is checked for the term (`_symbolic`); `k8s` finds "Kubernetes" too."""
     parts = []
-    for word in text.split():
+    for word in _terms(text):
         tokens = _TOKEN.findall(word)
         if not tokens:
             continue
@@ -213,8 +213,17 @@ def _fts_query(text: str) -> str:
 
 def _symbolic(text: str) -> list[str]:
     """The words of a search that hold more than letters and digits: c++, c#, .net, node.js."""
-    return [word.lower() for word in text.split() if _TOKEN.fullmatch(word) is None and
+    return [word.lower() for word in _terms(text) if _TOKEN.fullmatch(word) is None and
             _TOKEN.search(word)]  # fmt: skip
+
+
+def _terms(text: str) -> list[str]:
+    """The words of a search without the quotes, brackets and commas around them: `"event
+    sourcing"` is two words, `(c++)` is c++."""
+    return [term for word in text.split() if (term := word.strip(_AROUND))]
+
+
+_AROUND = "\"'()[]{},;:!?"
 
 
 _TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps of a word
