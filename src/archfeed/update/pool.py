@@ -80,17 +80,24 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _start_forkserver() -> None:
-    """The forkserver, started with Ctrl-C ignored (a disposition a new process inherits), as are
-    the workers it forks: a terminal's Ctrl-C reaches the whole process group, and a forkserver
-    interrupted while it imports archfeed printed a traceback behind `archfeed: interrupted`.
-    The fetch stops them itself (stop_all, and each worker's watch on it)."""
+    """The forkserver, started with Ctrl-C ignored (a disposition a new process inherits) and
+    its stderr on /dev/null, as are the workers it forks: a terminal's Ctrl-C reaches the whole
+    process group, and a forkserver interrupted while it imported archfeed, or cut off by the
+    stopping fetch in the middle of a request (EOFError), printed a traceback behind `archfeed:
+    interrupted`. What a worker has to say reaches the fetch as its result; the fetch stops them
+    itself (stop_all, and each worker's watch on it)."""
     import signal
     from multiprocessing import forkserver
 
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet, stderr = os.open(os.devnull, os.O_WRONLY), os.dup(2)
     try:
+        os.dup2(quiet, 2)
         forkserver.ensure_running()
     finally:
+        os.dup2(stderr, 2)
+        os.close(stderr)
+        os.close(quiet)
         signal.signal(signal.SIGINT, previous)
 
 
