@@ -13,10 +13,14 @@ import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from archfeed.classify.ngrams import UNDETERMINED
-from archfeed.models import Classified, Evidence, LangSource, ParsedEntry, Source, TopicRule
+from archfeed.models import LangSource, Source, TopicRule
 from archfeed.text import slugify
+
+if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py): `list` only asks fingerprints()
+    from archfeed.models import Classified, Evidence, ParsedEntry
 
 NOT_DETECTED = ""  # stored as text_lang while a source's `lang` makes detection unnecessary
 
@@ -36,6 +40,8 @@ def classify(
         from archfeed.classify.language import detect  # its tables: ~12 ms that `list` skips
 
         text_lang, how = detect(entry.title, entry.text, _iso639_1(declared), expected)
+    from archfeed.models import Evidence
+
     evidence = Evidence(entry.title, entry.text, entry.categories, text_lang, how)
     return decide(source, evidence, rules, expected)
 
@@ -51,6 +57,8 @@ def decide(
         from archfeed.classify.language import detect
 
         text_lang, how = detect(evidence.title, evidence.text, None, expected)
+    from archfeed.models import Classified
+
     return Classified(
         lang=source.lang or text_lang,
         lang_source=LangSource.CONFIG if source.lang else how,

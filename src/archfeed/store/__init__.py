@@ -16,27 +16,18 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archfeed.errors import StoreError
-from archfeed.models import (
-    Article,
-    Classified,
-    DedupKeys,
-    EntryDetail,
-    Evidence,
-    FetchResult,
-    Filter,
-    LangSource,
-    Source,
-    SourceHealth,
-    StoredEntry,
-    Validators,
-)
+from archfeed.models import EntryDetail, Filter, LangSource, Source, SourceHealth, StoredEntry
 from archfeed.store import clusters, query, transactions, trash, writes
 from archfeed.store.dates import stored_time
 from archfeed.store.trash import Plan
 from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
 from archfeed.text import iso
+
+if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline.py)
+    from archfeed.models import Article, Classified, DedupKeys, Evidence, FetchResult, Validators
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
@@ -124,6 +115,8 @@ class Store:
     # -- fetch state ----------------------------------------------------------------------------
 
     def validators(self) -> dict[str, Validators]:
+        from archfeed.models import Validators
+
         rows = self.conn.execute("SELECT name, etag, last_modified, body_hash FROM sources")
         return {name: Validators(etag, modified, digest) for name, etag, modified, digest in rows}
 
@@ -217,6 +210,8 @@ class Store:
 
     def evidence(self, source: str) -> list[tuple[int, Evidence]]:
         """What each of a source's entries was classified from, by seq."""
+        from archfeed.models import Evidence
+
         rows = self.conn.execute(
             "SELECT seq, title, text, categories, text_lang, text_lang_source FROM entries "
             "WHERE source = ?",

@@ -12,10 +12,13 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archfeed.models import Article, Copy, DedupKeys, StoredEntry
+from archfeed.models import Copy, StoredEntry
 from archfeed.store.dates import UNDATED, stored_time
+
+if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py)
+    from archfeed.models import Article, DedupKeys
 
 MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
 MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
@@ -71,6 +74,8 @@ def candidates(
 
 
 def _article(row: Sequence[Any]) -> Article:
+    from archfeed.models import Article, DedupKeys
+
     source, title, text, lang, url, key, origin, lead, trail, generic, private, excerpt, when = row
     keys = DedupKeys(
         url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private), bool(excerpt)

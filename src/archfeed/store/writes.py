@@ -12,11 +12,15 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry, Source
+from archfeed.models import Source
 from archfeed.store import clusters
 from archfeed.store.dates import UNDATED
 from archfeed.text import flat, iso
+
+if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py): annotations here only
+    from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry
 
 
 def entry_id(source: str, key: str) -> str:

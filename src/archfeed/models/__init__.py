@@ -1,0 +1,205 @@
+"""The frozen dataclasses that cross module boundaries.
+
+Owns: the shapes of settings, sources, stored entries, source health, screens and list filters;
+and, in models/pipeline.py, those of a fetch (fetched bodies, parsed entries, classifications,
+cross-post keys, reports), which are imported on first use: `list` and `show` never build them
+(Python 3.11 compiles six methods a dataclass at import, ~1 ms each class). Never does I/O, never
+imports anything outside the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # in __all__: `from archfeed.models import FetchResult` types as it runs
+    from archfeed.models.pipeline import (
+        Article,
+        Change,
+        Classified,
+        DedupKeys,
+        Evidence,
+        FetchResult,
+        ParsedEntry,
+        ParsedFeed,
+        Prepared,
+        SourceReport,
+        Validators,
+    )
+
+__all__ = [
+    "Article",
+    "Change",
+    "Classified",
+    "Config",
+    "Copy",
+    "DedupKeys",
+    "EntryDetail",
+    "Evidence",
+    "FetchResult",
+    "Filter",
+    "LangSource",
+    "ParsedEntry",
+    "ParsedFeed",
+    "Prepared",
+    "Screen",
+    "Settings",
+    "Source",
+    "SourceHealth",
+    "SourceReport",
+    "StoredEntry",
+    "TopicRule",
+    "Validators",
+]
+
+_PIPELINE = frozenset(
+    (
+        "Article",
+        "Change",
+        "Classified",
+        "DedupKeys",
+        "Evidence",
+        "FetchResult",
+        "ParsedEntry",
+        "ParsedFeed",
+        "Prepared",
+        "SourceReport",
+        "Validators",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    """A fetch's shapes, from models/pipeline.py the first time one is asked for."""
+    if name in _PIPELINE:
+        from archfeed.models import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'archfeed.models' has no attribute {name!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path | None = None
+    excerpt: int = 150
+    concurrency: int = 16
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str  # an http(s) URL, or a file:// URL already resolved to an absolute path
+    topics: tuple[str, ...] = ()
+    lang: str | None = None
+    enabled: bool = True
+    position: int = 0  # order in the config: breaks ties between copies of one article
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    name: str
+    keywords: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[Source, ...] = ()
+    topics: tuple[TopicRule, ...] = ()
+
+
+class LangSource(StrEnum):
+    """How an entry's language was decided; stored, and shown by `show` as `lang_source`."""
+
+    CONFIG = "config"  # the source's `lang` in the config
+    DECLARED = "declared"  # the feed's own declaration, which the text did not contradict
+    DETECTED = "detected"  # from the text
+    NOT_DETECTED = ""  # of a text never examined: its source's `lang` decided
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the database knows of a source's fetches: `archfeed sources`, and the backoff."""
+
+    name: str
+    url: str
+    last_fetch: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    skip_until: datetime | None = None
+    gone_url: str | None = None  # the URL that answered 410 Gone
+    moved_to: str | None = None
+    entries: int = 0
+    last_new: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Copy:
+    source: str
+    url: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    id: str
+    source: str
+    title: str
+    url: str | None
+    text: str
+    author: str | None
+    published: datetime | None  # None: the feed gave no date it could read
+    first_seen: datetime
+    lang: str
+    topics: tuple[str, ...]
+    also_at: tuple[Copy, ...] = ()
+    summary: str | None = None  # the feed's own summary beside the text, when it gave one
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    """What `show` prints beyond a listed entry."""
+
+    entry: StoredEntry
+    lang_source: LangSource
+    categories: tuple[str, ...]
+    updated: datetime
+    source_url: str | None
+    canonical: bool
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a table is drawn for: a terminal or not, its colours (rich's names: "standard",
+    "256", "truecolor"; None: none) and how wide (None: ask the terminal)."""
+
+    terminal: bool = False
+    colours: str | None = None
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+    limit: int | None = None
+    all_copies: bool = False
+    after_seq: int | None = None  # digests: entries stored after this one…
+    upto_seq: int | None = None  # …and up to this one, in insertion order
