@@ -71,7 +71,7 @@ _TAG = re.compile(rf"</?[A-Za-z](?:{_ATTRS}>|[^<>]*>|[^<>]*(?=<[A-Za-z/!?]))|<[!
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment on one line: tags dropped (block tags leave a space),
     entities decoded, whitespace collapsed. For titles, names, summaries."""
-    return flat(html_to_paragraphs(html))
+    return clean(_untagged(html, " "))
 
 
 PARAGRAPH = "\n\n"  # between the paragraphs of an entry's text, as `show` prints them
@@ -80,11 +80,16 @@ PARAGRAPH = "\n\n"  # between the paragraphs of an entry's text, as `show` print
 def html_to_paragraphs(html: str) -> str:
     """An article's plain text: as html_to_text, but each block (p, li, h2, br…) a paragraph of
     its own, the paragraphs joined by PARAGRAPH."""
-    text = _TAG.sub("", _BLOCK.sub("\x1e", _HIDDEN.sub("", html))) if "<" in html else html
-    text = unescape(text) if "&" in text else text
     # \x1e stands for a block boundary: clean() removes control characters, so it must be
     # split on first
-    return PARAGRAPH.join(filter(None, (clean(part) for part in text.split("\x1e"))))
+    parts = _untagged(html, "\x1e").split("\x1e")
+    return PARAGRAPH.join(filter(None, (clean(part) for part in parts)))
+
+
+def _untagged(html: str, block: str) -> str:
+    """`html` without its tags, each block tag replaced by `block`, entities decoded."""
+    text = _TAG.sub("", _BLOCK.sub(block, _HIDDEN.sub("", html))) if "<" in html else html
+    return unescape(text) if "&" in text else text
 
 
 def plain_paragraphs(text: str) -> str:

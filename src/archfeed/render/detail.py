@@ -67,7 +67,7 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
         out.writelines(f"{name}: {value}\n" for name, value in fields)
         paragraphs = entry.text.split(PARAGRAPH)
         out.write(
-            "\n" + "\n\n".join(textwrap.fill(p, screen.width or 72) for p in paragraphs) + "\n"
+            "\n" + PARAGRAPH.join(textwrap.fill(p, screen.width or 72) for p in paragraphs) + "\n"
         )
         return
     from rich.table import Table
