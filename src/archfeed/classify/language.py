@@ -173,9 +173,10 @@ def _told_apart(sample: str, close: set[str]) -> str | None:
     """The one of `close` that its neighbours' spellings point to, if one does."""
     spellings = next((s for family, s in NEIGHBOUR_SPELLINGS.items() if close <= family), ())
     found: dict[str, int] = {}
+    lowered = sample.lower()
     for pattern, lang in spellings:
         if lang in close:
-            found[lang] = found.get(lang, 0) + len(pattern.findall(sample.lower()))
+            found[lang] = found.get(lang, 0) + len(pattern.findall(lowered))
     ranked = sorted(found.values(), reverse=True)
     if ranked and ranked[0] and (len(ranked) == 1 or ranked[0] > ranked[1]):
         return max(found, key=found.__getitem__)

@@ -125,12 +125,10 @@ def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
     concurrency = check.typed(where, table, raw, "concurrency", (int,), "a whole number")
     timeout = check.typed(where, table, raw, "timeout", (int, float), "a number of seconds")
     max_bytes = check.typed(where, table, raw, "max_bytes", (int,), "a whole number of bytes")
-    for key, value, (low, high) in (
-        ("excerpt", excerpt, _RANGES["excerpt"]),
-        ("concurrency", concurrency, _RANGES["concurrency"]),
-        ("timeout", timeout, _RANGES["timeout"]),
-        ("max_bytes", max_bytes, _RANGES["max_bytes"]),
-    ):
+    numbers = {"excerpt": excerpt, "concurrency": concurrency, "timeout": timeout,
+               "max_bytes": max_bytes}  # fmt: skip
+    for key, value in numbers.items():
+        low, high = _RANGES[key]
         # `not low <= value <= high` is true of nan too
         if value is not None and not low <= value <= high:
             check.problem(where, table, key, f"'{key}' must be from {low:,} to {high:,}")

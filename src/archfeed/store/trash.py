@@ -30,8 +30,12 @@ class Plan:
 
 
 def plan(conn: sqlite3.Connection, before: str) -> Plan:
+    return _span(conn, _OLD, (before,))
+
+
+def _span(conn: sqlite3.Connection, rows: str, params: tuple[str, ...] = ()) -> Plan:
     count, oldest, newest = conn.execute(
-        f"SELECT count(*), min(first_seen), max(first_seen) {_OLD}", (before,)
+        f"SELECT count(*), min(first_seen), max(first_seen) {rows}", params
     ).fetchone()
     return Plan(int(count), oldest, newest)
 
@@ -94,7 +98,4 @@ def purge(conn: sqlite3.Connection) -> int:
 
 
 def in_trash(conn: sqlite3.Connection) -> Plan:
-    count, oldest, newest = conn.execute(
-        "SELECT count(*), min(first_seen), max(first_seen) FROM pruned_entries"
-    ).fetchone()
-    return Plan(int(count), oldest, newest)
+    return _span(conn, "FROM pruned_entries")
