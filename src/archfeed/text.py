@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import PurePath
@@ -136,6 +136,14 @@ _FEED_NOISE = ("feed", "rss", "atom", "index.xml", "feed.xml", "rss.xml", "atom.
 def is_lang_code(value: str) -> bool:
     """An ISO 639-1 or -3 code as the config and OPML take it: `en`, `ru`, `fil`."""
     return _LANG_CODE.fullmatch(value) is not None
+
+
+def did_you_mean(name: str, names: Iterable[str], otherwise: str) -> str:
+    """The hint for a name that is none of `names`: the nearest of them, if one is near."""
+    import difflib
+
+    near = difflib.get_close_matches(name, sorted(names), n=1)
+    return f"did you mean {near[0]!r}?" if near else otherwise
 
 
 def source_name(url: str, label: str = "") -> str:

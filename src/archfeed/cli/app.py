@@ -88,15 +88,14 @@ class State:
     def known_sources(self, where: Filter, config: Config, store: Store) -> None:
         """--source names a source of the config or of the database; a typo is a usage error,
         not an empty list."""
-        import difflib
+        from archfeed.text import did_you_mean
 
         known = {source.name for source in config.sources} | store.source_names()
         for name in where.sources:
             if name not in known:
-                near = difflib.get_close_matches(name, sorted(known), n=1)
                 raise UsageError(
                     f"no source named {name!r}",
-                    hint=f"did you mean {near[0]!r}?" if near else "'archfeed sources' lists them",
+                    hint=did_you_mean(name, known, "'archfeed sources' lists them"),
                 )
 
     def say(self, message: str) -> None:

@@ -25,7 +25,7 @@ from archfeed.models import (
     SourceReport,
 )
 from archfeed.store import Fetched, Known, Store
-from archfeed.text import iso
+from archfeed.text import did_you_mean, iso
 from archfeed.update.pool import Parsers
 from archfeed.update.worker import TOMBSTONE, prepare, prepare_feed
 
@@ -43,14 +43,9 @@ def select(config: Config, names: Sequence[str]) -> list[Source]:
     by_name = {source.name: source for source in config.sources}
     unknown = [name for name in names if name not in by_name]
     if unknown:
-        import difflib
-
-        near = difflib.get_close_matches(unknown[0], sorted(by_name), n=1)
         raise UsageError(
             f"no source named {', '.join(repr(n) for n in unknown)} in {config.path}",
-            hint=f"did you mean {near[0]!r}?"
-            if near
-            else "'archfeed check' lists the source names",
+            hint=did_you_mean(unknown[0], by_name, "'archfeed check' lists the source names"),
         )
     return [by_name[name] for name in dict.fromkeys(names)]
 
