@@ -133,7 +133,8 @@ def test_the_exit_codes_are_the_enum() -> None:
 
 
 def test_the_global_options_filters_and_formats_are_the_code() -> None:
-    from archfeed.cli.app import _FILTERS, DETAIL_FORMATS, DIGEST_FORMATS, LIST_FORMATS
+    from archfeed.cli.app import DETAIL_FORMATS, DIGEST_FORMATS, LIST_FORMATS
+    from archfeed.cli.filters import _FILTERS
     from archfeed.render import FORMATS, detail, digest
 
     contract = section("The user-facing contract")

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, filter_options, state_of
+from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, state_of
 from archfeed.cli.environment import OutputError
+from archfeed.cli.filters import filter_options, known_sources
 from archfeed.cli.reading import TITLE_ROOM
 from archfeed.errors import ArchfeedError, UsageError
 
@@ -51,7 +52,7 @@ def digest(
     chosen = state.format(fmt or "text", DIGEST_FORMATS)
     config = state.config(required=False)
     with state.store(config) as store:
-        state.known_sources(where, config, store)
+        known_sources(where, config, store)
         state.classify_again(config, store)
         mark, snapshot = store.digest_mark(name), store.newest_seq()
         chars = config.settings.excerpt

@@ -155,7 +155,7 @@ def prune(
 
 
 def _age(older_than: str, force: bool) -> timedelta:
-    from archfeed.cli.app import duration_hint
+    from archfeed.cli.filters import duration_hint
     from archfeed.text import DURATION_HINT, parse_duration
 
     age = parse_duration(older_than)

@@ -19,9 +19,9 @@ from archfeed.cli.app import (
     ListFormat,
     State,
     app,
-    filter_options,
     state_of,
 )
+from archfeed.cli.filters import filter_options, known_sources
 
 if TYPE_CHECKING:
     from archfeed.models import Filter, Screen
@@ -79,7 +79,7 @@ def list_(
     where = replace(where, limit=limit or None, all_copies=all_copies)
     chars = config.settings.excerpt if excerpt is None else excerpt
     with state.store(config) as store:
-        state.known_sources(where, config, store)
+        known_sources(where, config, store)
         state.classify_again(config, store)
         entries = store.entries(where, text_chars=chars + 1 + TITLE_ROOM)
         cut = chosen == "table" and bool(where.limit) and len(entries) == where.limit
@@ -161,7 +161,7 @@ def _counts(state: State, by: str, where: Filter, fmt: str | None) -> None:
     config = state.config(required=False)
     chosen = state.format(fmt, DETAIL_FORMATS)
     with state.store(config) as store:
-        state.known_sources(where, config, store)
+        known_sources(where, config, store)
         state.classify_again(config, store)
         rows = store.counts(by, where)
     detail.write_counts(rows, by, chosen, state.env.stdout, screen(state))
