@@ -104,8 +104,10 @@ def _detect(
 ) -> tuple[str, bool]:
     sample = f"{title}. {text[:_SAMPLE_CHARS]}" if text else title
     priors = [lang for lang in (declared, *expected) if lang]
+    latin_only = True  # no letter of another script, only Latin ones, digits, signs, emoji
     if _BEYOND_LATIN.search(sample):  # most samples are Latin only: one scan instead of eleven
         counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
+        latin_only = not any(counts.values())
         by_script = _by_script(sample, counts, len(_LATIN_LETTER.findall(sample)))
         if by_script:
             return by_script, True
@@ -115,7 +117,10 @@ def _detect(
     by_words, family = _by_words(sample, title, words, priors)
     if by_words:
         return by_words, True
-    found, by_text = ngrams.guess(sample, priors, among=family)
+    # a text in Latin letters alone is in a language written in them: langdetect weighs ~30
+    # languages instead of 55, for each n-gram it samples
+    among = family or (ngrams.LATIN_SCRIPT if latin_only else _ANY)
+    found, by_text = ngrams.guess(sample, priors, among=among)
     latin = len(_LATIN_LETTER.findall(sample)) * 2 > len(sample.replace(" ", ""))
     unlisted = found not in FUNCTION_WORDS and found not in priors
     # within a family the text named, any answer is a plausible one (Slovenian among š and ž)
@@ -166,7 +171,10 @@ def _by_words(
     family = next((f for f in FAMILIES if close <= f), _ANY)
     if score < _DECIDES and not lettered:  # one shared word among jargon ("TIL: git
         return None, family | {"en"} if family else _ANY  # worktree"): English too
-    return _told_apart(sample, close), family
+    # langdetect chooses among the neighbours the words left level, not the family's others
+    # ("til" is Danish and Norwegian, never Swedish)
+    among = frozenset(close) if family and len(close) > 1 else family
+    return _told_apart(sample, close), among
 
 
 def _told_apart(sample: str, close: set[str]) -> str | None:

@@ -18,6 +18,11 @@ from functools import cache
 from typing import Any
 
 UNDETERMINED = "und"
+# the languages langdetect knows that are written in Latin letters
+LATIN_SCRIPT = frozenset(
+    "af ca cs cy da de en es et fi fr hr hu id it "
+    "lt lv nl no pl pt ro sk sl so sq sv sw tl tr vi".split()
+)
 
 _everything: Any = None
 _lock = threading.Lock()

@@ -34,8 +34,9 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "fr": "le les des est et une pour dans avec sur pas qui sont nous vous ce cette ces du au "
               "aux où pourquoi être avoir leur fait très se",
         "es": "el los las y se del al más pero sus su está cómo qué también cuando muy hay ya "
-              "nuestro",
-        "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você se",
+              "nuestro novedades",
+        "pt": "os não uma dos nos nas em é são mas seu sua isso também muito ao já nosso você se "
+              "novidades",
         "it": "gli di che è per sono della delle degli dei nel nella alla alle anche questo "
               "questa perché abbiamo siamo nostre nostri nostra sul sulla dalla se",
         "nl": "het een van niet met voor zijn op dat wordt naar ook bij maar hoe waarom wij "
