@@ -69,3 +69,44 @@ def test_a_v5_database_keeps_its_search_and_indexes_new_entries(
     assert [e["title"] for e in cli.list_json("--search", "quokka")] == ["Zanzibar notes"]
     assert cli.list_json("--search", "outbox")  # a word of the fixture's first entry
     assert cli.rows("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')") == []
+
+
+def test_authors_stored_with_their_address_are_not_updated_by_the_upgrade(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v11: before it, "jo@x.org (Jo Doe)" was stored as it was written and hashed with it; now
+    a fetch writes "Jo Doe". The upgrade stores the name and the hash a fetch would give, so the
+    first fetch after it counts no entry as updated."""
+    from dataclasses import replace
+
+    from archfeed.parse import parse
+    from archfeed.store.writes import entry_hash
+
+    items = "".join(
+        f"<item><guid>{n}</guid><title>Post {n}</title><author>jo@x.org (Jo Doe)</author>"
+        f"<description>Text {n}.</description>"
+        f"<pubDate>Mon, 0{n} Feb 2025 10:00:00 +0000</pubDate></item>"
+        for n in (1, 2)
+    )
+    feed = cli.root / "jo.xml"
+    feed.write_text(f'<rss version="2.0"><channel><title>jo</title>{items}</channel></rss>')
+    cli.write_config([("jo", str(feed))])
+    current = store_package.SCHEMA_VERSION
+    monkeypatch.setattr(store_package, "SCHEMA_VERSION", 10)
+    assert cli.fetch().returncode == 0
+    # as the previous version stored them: the author as written, the hash made with it
+    with sqlite3.connect(cli.db) as conn:
+        for entry in parse(feed.read_bytes(), None, str(feed)).entries:
+            written = replace(entry, author="jo@x.org (Jo Doe)")
+            conn.execute(
+                "UPDATE entries SET author = ?, content_hash = ? WHERE key = ?",
+                (written.author, entry_hash(written), entry.key),
+            )
+    conn.close()
+    stored = {author for (author,) in cli.rows("SELECT author FROM entries")}
+    assert stored == {"jo@x.org (Jo Doe)"}
+    monkeypatch.undo()
+    again = cli.fetch("--force")
+    assert "jo: 0 new, 0 updated" in again.stderr
+    assert cli.rows("PRAGMA user_version") == [(current,)]
+    assert [e["author"] for e in cli.list_json()] == ["Jo Doe", "Jo Doe"]

@@ -199,6 +199,22 @@ def parse_when(value: str, now: datetime) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+_NAME_AND_ADDRESS = re.compile(r"(.*?)\s*[(<]\s*(.*?)\s*[)>]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def person(text: str) -> str | None:
+    """A person by name, however the name and address are written: "Jo Doe (jo@x.org)",
+    "jo@x.org (Jo Doe)" and "Jo Doe <jo@x.org>" are all "Jo Doe", so that a feed that changes
+    how it writes its authors changes no entry; an e-mail address alone stays what it is."""
+    both = _NAME_AND_ADDRESS.fullmatch(text)
+    if both:
+        first, second = both.groups()
+        named = [part for part in (first, second) if part and not _EMAIL.fullmatch(part)]
+        return named[0] if named else first or second or None
+    return text or None
+
+
 def iso(when: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, to the second: how every time is stored and printed."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

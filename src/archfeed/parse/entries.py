@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from archfeed.models import ParsedEntry
-from archfeed.text import clean, excerpt, shared_openings
+from archfeed.text import clean, excerpt, person, shared_openings
 
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
@@ -25,24 +25,11 @@ _MAX_TITLE, _MAX_AUTHOR, _MAX_CATEGORY, _MAX_CATEGORIES = 300, 200, 100, 32
 _MAX_URL, _MAX_TEXT = 2048, 200_000
 
 
-_NAME_AND_ADDRESS = re.compile(r"(.*?)\s*[(<]\s*(.*?)\s*[)>]")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
 def author_name(value: Any, detail: Any = None) -> str | None:
-    """A person as every format writes them, by name: "Jo Doe (jo@x.org)", "jo@x.org (Jo Doe)"
-    and "Jo Doe <jo@x.org>" are all "Jo Doe", so that a feed that changes how it writes its
-    authors changes no entry; an e-mail address alone stays what it is."""
+    """A person as every format writes them, by name (text.person): Atom's and JSON Feed's
+    name field first, else the one string RSS gives."""
     name = clean(str(detail.get("name") or "")) if isinstance(detail, dict) else ""
-    if name:
-        return name
-    text = clean(str(value or ""))
-    both = _NAME_AND_ADDRESS.fullmatch(text)
-    if both:
-        first, second = both.groups()
-        named = [part for part in (first, second) if part and not _EMAIL.fullmatch(part)]
-        return named[0] if named else first or second or None
-    return text or None
+    return name or person(clean(str(value or "")))
 
 
 def shaped(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 

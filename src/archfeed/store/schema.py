@@ -1,8 +1,9 @@
 """The database schema and its migrations, one function per version step.
 
 Owns: table, index and full-text definitions, made with sqlite-utils. Never reads or writes
-entries. Imported only when a database needs creating or migrating, since sqlite-utils costs
-~100 ms of start-up.
+entries itself: a step that changes what stored values mean (v11) calls store/writes.py.
+Imported only when a database needs creating or migrating, since sqlite-utils costs ~100 ms of
+start-up.
 """
 
 from __future__ import annotations
@@ -217,6 +218,14 @@ def _undoable_prune_v10(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE TABLE {trash} AS SELECT * FROM {table} WHERE 0")
 
 
+def _authors_by_name_v11(db: sqlite_utils.Database) -> None:
+    """v11: no new column; authors stored with their e-mail address are stored by name, as a
+    fetch now writes them (store/writes.py)."""
+    from archfeed.store.writes import authors_by_name
+
+    authors_by_name(db.conn)
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -228,4 +237,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _excerpt_crossposts_v8,
     _summaries_v9,
     _undoable_prune_v10,
+    _authors_by_name_v11,
 ]

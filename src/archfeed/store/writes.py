@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from archfeed.models import Source
 from archfeed.store import clusters
 from archfeed.store.dates import UNDATED
-from archfeed.text import flat, iso
+from archfeed.text import flat, iso, person
 
 if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py): annotations here only
     from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry
@@ -30,19 +30,54 @@ def entry_id(source: str, key: str) -> str:
 
 def entry_hash(entry: ParsedEntry) -> str:
     """What makes an entry 'changed': any user-visible field."""
+    return _hash(
+        entry.title, entry.text, entry.url, entry.author, entry.categories,
+        iso(entry.published) if entry.published else "", entry.summary,
+    )  # fmt: skip
+
+
+def _hash(
+    title: str, text: str, url: str | None, author: str | None, categories: Sequence[str],
+    published: str, summary: str | None,
+) -> str:  # fmt: skip
     parts = [
-        entry.title,
+        title,
         # paragraphs are the text's layout, not what it says: an entry stored flat by an earlier
         # version is not "updated" by them
-        flat(entry.text),
-        entry.url or "",
-        entry.author or "",
-        "\x1f".join(entry.categories),
-        iso(entry.published) if entry.published else "",
+        flat(text),
+        url or "",
+        author or "",
+        "\x1f".join(categories),
+        published,
     ]
-    if entry.summary:  # only then: the hashes of entries stored before stay what they were
-        parts.append(entry.summary)
+    if summary:  # only then: the hashes of entries stored before stay what they were
+        parts.append(summary)
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def authors_by_name(conn: sqlite3.Connection) -> None:
+    """Schema v11: authors stored as "Jo Doe (jo@x.org)" become "Jo Doe", as parse now writes
+    them, and so does each one's change hash when the stored fields give back the stored hash
+    (a post dated in the future was stored under another date: its next fetch updates it), so
+    that the first fetch after the upgrade does not count them all as updated."""
+    for table in ("entries", "pruned_entries"):
+        rows = conn.execute(
+            "SELECT seq, title, text, url, author, categories, published, summary, "  # noqa: S608
+            f"content_hash FROM {table} WHERE author LIKE '%@%'"
+        ).fetchall()
+        changes = []
+        for seq, title, text, url, author, categories, published, summary, stored in rows:
+            named = person(author)
+            if named == author:
+                continue
+            fields = (title, text, url, json.loads(categories or "[]"),
+                      "" if published == UNDATED else published, summary)  # fmt: skip
+            same = _hash(*fields[:3], author, *fields[3:]) == stored
+            changes.append((named, _hash(*fields[:3], named, *fields[3:]) if same else stored, seq))
+        conn.executemany(
+            f"UPDATE {table} SET author = ?, content_hash = ? WHERE seq = ?",  # noqa: S608
+            changes,
+        )
 
 
 def newest_seq(conn: sqlite3.Connection) -> int:
