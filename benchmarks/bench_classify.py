@@ -3,11 +3,11 @@
     python benchmarks/bench_classify.py [--repeat N]
 
 Reads the labelled sets of tests/data: languages.tsv (the set the rules were written against),
-then languages_holdout.tsv, languages_world.tsv, languages_fresh.tsv, languages_final.tsv and
-languages_last.tsv, each written by a helper who had seen neither the rules nor the sets before
-it (the README says which were tuned against afterwards). Times classify() as fetch calls it
-for a new entry (language and topics), after warm-up calls that load langdetect's profiles;
-those one-time loads are reported on their own lines.
+then languages_holdout.tsv, languages_world.tsv, languages_fresh.tsv, languages_final.tsv,
+languages_last.tsv and languages_next.tsv, each written by a helper who had seen neither the
+rules nor the sets before it (the README says which were tuned against afterwards). Times
+classify() as fetch calls it for a new entry (language and topics), after warm-up calls that
+load langdetect's profiles; those one-time loads are reported on their own lines.
 """
 
 from __future__ import annotations

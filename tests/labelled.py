@@ -27,6 +27,7 @@ LANGUAGE_SETS = (
     "languages_fresh.tsv",
     "languages_final.tsv",
     "languages_last.tsv",
+    "languages_next.tsv",
 )
 
 

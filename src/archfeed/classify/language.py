@@ -31,6 +31,7 @@ from archfeed.classify.vocabulary import (
     LETTERS,
     NEIGHBOUR_SPELLINGS,
     PERSIAN,
+    SPELLINGS,
     VIETNAMESE,
 )
 from archfeed.models import LangSource
@@ -71,7 +72,8 @@ _ARABIC_SCRIPT_LANGS = frozenset(("ar", "fa", "ur"))  # those langdetect knows
 _ANY: frozenset[str] = frozenset()  # no family: langdetect chooses among all it knows
 _BEYOND_LATIN = re.compile("[^\x00-\u024f]")  # below U+0250, no script of _SCRIPTS
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# a hyphenated compound is one word: "end-to-end" in a French title is jargon, not English "to"
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 # word → the languages it is a function word of ("des" is German and French): a lookup per word
 _FUNCTION_WORD_LANGS: dict[str, tuple[str, ...]] = {
@@ -138,15 +140,15 @@ def _by_words(
     """The language the words and letters tell, when they tell one apart from the others; else
     the family they tell, when they do, for langdetect to choose in."""
     scores = _function_word_scores(words)
-    lettered = False  # a letter English does not write (å, š) was seen
-    if not sample.isascii():  # most of a developer's feeds are: no letter to look for
-        if VIETNAMESE.search(sample):
-            return "vi", _ANY
-        for pattern, langs in LETTERS:
-            if pattern.search(sample):
-                lettered = True
-                for lang in langs:
-                    scores[lang] = scores.get(lang, 0.0) + 1.5
+    lettered = False  # a letter or spelling English does not write (å, š, -ları) was seen
+    if not sample.isascii() and VIETNAMESE.search(sample):
+        return "vi", _ANY
+    # most of a developer's feeds are ASCII: no letter to look for, only spellings
+    for pattern, langs in LETTERS if not sample.isascii() else SPELLINGS:
+        if pattern.search(sample):
+            lettered = True
+            for lang in langs:
+                scores[lang] = scores.get(lang, 0.0) + 1.5
     if _title_case(title):
         scores["en"] = scores.get("en", 0.0) + 1.5
     if not scores:
@@ -165,15 +167,16 @@ def _by_words(
     expected = next((lang for lang in priors if scores.get(lang) == score), None)
     if expected:
         return expected, _ANY
-    # evidence shared by neighbours ("på", "š"): too little to decide, enough to name the family
-    # langdetect chooses in; with evidence enough, their spellings may tell them apart first
+    # evidence shared by neighbours ("på", "š"): too little to decide, enough to name the ones
+    # langdetect chooses among, not the family's others ("til" is Danish and Norwegian, never
+    # Swedish); with evidence enough, their spellings may tell them apart first
     close = {lang for lang, points in ranked if points > score - _MARGIN}
     family = next((f for f in FAMILIES if close <= f), _ANY)
-    if score < _DECIDES and not lettered:  # one shared word among jargon ("TIL: git
-        return None, family | {"en"} if family else _ANY  # worktree"): English too
-    # langdetect chooses among the neighbours the words left level, not the family's others
-    # ("til" is Danish and Norwegian, never Swedish)
-    among = frozenset(close) if family and len(close) > 1 else family
+    among = frozenset(close) if len(close) > 1 or not family else family
+    if not family or (score < _DECIDES and not lettered):
+        # "¿" and "en" (Spanish, Swedish), or one shared word among jargon ("TIL: git
+        # worktree"): one of them, or English
+        return None, among | {"en"}
     return _told_apart(sample, close), among
 
 
