@@ -29,6 +29,10 @@ LANGUAGE_SETS = (
     "languages_last.tsv",
     "languages_next.tsv",
 )
+# written after the last change to the rules and never tuned against: what a change costs or
+# gains on text no rule was fitted to (tests/test_language.py keeps it from losing ground)
+HELD_OUT = "languages_held.tsv"
+HELD_OUT_FLOOR = 552 / 570  # its figure when first measured, at the rules' last change
 
 
 def rss(title: str, items: list[dict[str, Any]]) -> str:

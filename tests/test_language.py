@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archfeed.classify.language import detect
-from labelled import LANGUAGE_SETS
+from labelled import HELD_OUT, HELD_OUT_FLOOR, LANGUAGE_SETS
 
 DATA = Path(__file__).parent / "data"
 
@@ -50,6 +50,12 @@ def test_the_main_set_is_as_large_and_varied_as_required() -> None:
 def test_overall_accuracy_is_at_least_97_percent(labelled: list[dict[str, str]]) -> None:
     accuracy, wrong = _accuracy(labelled)
     assert accuracy >= 0.97, wrong
+
+
+def test_the_held_out_set_loses_no_ground() -> None:
+    """The goal is 98 %; this is what the rules reached on text none of them was fitted to."""
+    accuracy, wrong = _accuracy(_rows(HELD_OUT))
+    assert accuracy >= HELD_OUT_FLOOR, wrong
 
 
 def test_each_language_of_the_world_set_is_told_apart_from_its_neighbours() -> None:
