@@ -74,3 +74,23 @@ def test_a_dead_worker_fails_its_feed_and_the_rest_are_parsed_inline() -> None:
         assert parsers.pool is None, "a broken pool was kept"
         ((_, after),) = list(parsers.ready(wait=True))
     assert after.warning == f"after in {os.getpid()}"
+
+
+def test_a_worker_keeps_nothing_of_a_feed_once_it_is_prepared() -> None:
+    """A worker parses feed after feed: the words it read of one feed's texts (kept while its
+    entries' keys are made) go with it, or every worker held thousands of texts (82 MB each on
+    benchmarks/peers.py, 17 MB once they went)."""
+    from archfeed.dedup import boilerplate
+    from archfeed.models import Source
+    from archfeed.update.worker import prepare
+
+    long_text = "Every crane reports its moves to a Kafka topic. " * 40
+    items = "".join(
+        f"<item><guid>{n}</guid><title>Post {n}</title><description>{text}</description></item>"
+        for n, text in enumerate(("Short and sweet.", long_text))
+    )
+    body = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    prepared = prepare(body, None, "https://example.org/", Source("t", "x"), (), ("en",), {})
+    assert len(prepared.changes) == 2
+    assert boilerplate.whole.cache_info().currsize == 0
+    assert boilerplate.head.cache_info().currsize == 0

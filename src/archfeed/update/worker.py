@@ -56,13 +56,16 @@ def prepare_feed(
     # what the source repeats across its items is boilerplate, never evidence of a cross-post
     shared = dedup.siblings([e.title for e in entries], [e.text for e in entries], feed.title)
     changes = []
-    for entry, sibling in zip(entries, shared, strict=True):
-        digest = entry_hash(entry)
-        if unchanged.get(entry.key) in (digest, TOMBSTONE):  # unchanged, or pruned for good
-            continue
-        classified = classify(entry, source, feed.language, rules, expected)
-        keys = dedup.keys(entry.url, entry.title, entry.text, entry.origin, sibling)
-        changes.append(Change(entry, classified, digest, keys))
+    try:
+        for entry, sibling in zip(entries, shared, strict=True):
+            digest = entry_hash(entry)
+            if unchanged.get(entry.key) in (digest, TOMBSTONE):  # unchanged, or pruned for good
+                continue
+            classified = classify(entry, source, feed.language, rules, expected)
+            keys = dedup.keys(entry.url, entry.title, entry.text, entry.origin, sibling)
+            changes.append(Change(entry, classified, digest, keys))
+    finally:
+        dedup.forget()  # the next feed's texts are others
     return Prepared(tuple(changes), warning=feed.warning)
 
 
