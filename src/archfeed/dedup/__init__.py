@@ -137,7 +137,7 @@ def forget() -> None:
     head.cache_clear()
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _profile(text: str) -> tuple[int, frozenset[str]]:
     """Word count and shingles of a text, kept for the candidates compared one after another."""
     tokens = words(text)
