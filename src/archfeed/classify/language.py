@@ -13,8 +13,8 @@ Order of evidence, cheapest and surest first:
    para", "não/uma/com"… A clear winner decides; neighbours left level are told apart by their
    spellings (Danish "genereret", Norwegian "generert", Swedish "genererad") when those differ.
 3. Otherwise langdetect (classify/ngrams.py), seeded, with the declared and expected languages
-   as priors: among the family the words narrowed the text to (Danish, Norwegian, Swedish)
-   when they did, else among every language it knows.
+   as priors: among the languages the words narrowed the text to (Danish and Norwegian) when
+   they did, else among those written in Latin letters for a text in them, else among all.
 """
 
 from __future__ import annotations

@@ -131,8 +131,8 @@ def _same_text(one: Article, two: Article) -> bool:
 
 def forget() -> None:
     """Drop the words kept of one feed's texts (read for what the source repeats, then for each
-    entry's keys): kept past its feed, up to 2,048 texts and their words stayed in every worker,
-    ~60 MB of its ~85 at peak on the peers benchmark."""
+    entry's keys): kept past their feed, up to 2,048 texts and their words stayed in every
+    worker (82 MB a worker at peak on benchmarks/peers.py; 17 MB when they go)."""
     whole.cache_clear()
     head.cache_clear()
 
