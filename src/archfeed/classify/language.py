@@ -141,10 +141,10 @@ def _by_words(
     the family they tell, when they do, for langdetect to choose in."""
     scores = _function_word_scores(words)
     lettered = False  # a letter or spelling English does not write (å, š, -ları) was seen
-    if not sample.isascii() and VIETNAMESE.search(sample):
+    ascii_only = sample.isascii()  # most of a developer's feeds are: no letter to look for
+    if not ascii_only and VIETNAMESE.search(sample):
         return "vi", _ANY
-    # most of a developer's feeds are ASCII: no letter to look for, only spellings
-    for pattern, langs in LETTERS if not sample.isascii() else SPELLINGS:
+    for pattern, langs in SPELLINGS if ascii_only else LETTERS:
         if pattern.search(sample):
             lettered = True
             for lang in langs:

@@ -70,10 +70,10 @@ def authors_by_name(conn: sqlite3.Connection) -> None:
             named = person(author)
             if named == author:
                 continue
-            fields = (title, text, url, json.loads(categories or "[]"),
-                      "" if published == UNDATED else published, summary)  # fmt: skip
-            same = _hash(*fields[:3], author, *fields[3:]) == stored
-            changes.append((named, _hash(*fields[:3], named, *fields[3:]) if same else stored, seq))
+            tags, when = json.loads(categories or "[]"), "" if published == UNDATED else published
+            same = _hash(title, text, url, author, tags, when, summary) == stored
+            renamed = _hash(title, text, url, named, tags, when, summary) if same else stored
+            changes.append((named, renamed, seq))
         conn.executemany(
             f"UPDATE {table} SET author = ?, content_hash = ? WHERE seq = ?",  # noqa: S608
             changes,
