@@ -1,15 +1,18 @@
 """A deterministic generator of realistic developer-blog feeds for the fetch benchmarks.
 
-    python benchmarks/genfeeds.py OUT_DIR [--feeds 200] [--entries 30] [--seed 1]
+    python benchmarks/genfeeds.py OUT_DIR [--feeds 200] [--entries 30] [--seed 1] [--long]
                                           [--base http://127.0.0.1:8765]
 
 Writes OUT_DIR/fNNNN.rss (RSS 2.0), .atom (Atom 1.0) and a few .json (JSON Feed 1.1), each with
-`--entries` entries: dev-blog titles, HTML bodies of 150-800 words (paragraphs, headings, code,
+`--entries` entries: dev-blog titles, HTML bodies of 150-800 words (`--long`: 1,500-4,000, whole
+articles as full-text feeds carry them; paragraphs, headings, code,
 links, lists) from a per-language vocabulary with Zipf-like word frequencies, mostly English,
 ~15% Russian, some German, French and Spanish; categories, guids, dates. About 5% of the entries
 are cross-posts of another feed's article (same text; the same link with tracking parameters, or
 another site's URL). Also writes urls.txt (one feed URL per line under `--base`) and feeds.toml
-(an archfeed config of those sources). The same arguments always give the same bytes. Stdlib only.
+(an archfeed config of those sources), and OUT_DIR/changed/: the same feeds the next day, each with
+CHANGED_NEW new entries on top and as many of its oldest gone, so that every body is new but most
+of its items are not. The same arguments always give the same bytes. Stdlib only.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import os
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -113,6 +117,8 @@ CATEGORIES = (
 ).split()
 LANGS, LANG_WEIGHTS = ("en", "ru", "de", "fr", "es"), (76, 15, 3, 3, 3)
 CONTENT_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml"}
+CHANGED_NEW = 2  # entries on top of each feed of changed/, as many of its oldest gone
+SHORT, LONG = (150, 800), (1500, 4000)  # words of a body
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +134,8 @@ class Article:
 
 
 class Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, words: tuple[int, int] = SHORT) -> None:
+        self.length = words
         self.rng = random.Random(seed)  # noqa: S311 -- a fixed seed: the same feeds every run
         # Zipf-like weights: the first words of each list are the common ones, as in prose
         self.cum = {
@@ -146,8 +153,8 @@ class Generator:
         return " ".join(words).capitalize() + "."
 
     def body(self, lang: str) -> str:
-        """HTML of 150-800 words: paragraphs, sometimes a heading, code, a link or a list."""
-        target, count, parts = self.rng.randint(150, 800), 0, []
+        """HTML of self.length words: paragraphs, sometimes a heading, code, a link or a list."""
+        target, count, parts = self.rng.randint(*self.length), 0, []
         while count < target:
             sentences = [self.sentence(lang) for _ in range(self.rng.randint(2, 6))]
             count += sum(len(s.split()) for s in sentences)
@@ -263,15 +270,23 @@ def json_feed(name: str, lang: str, articles: list[Article]) -> str:
     return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
 
 
-def write(out: Path, feeds: int, entries: int, seed: int, base: str) -> list[str]:
-    """Writes the feeds, urls.txt and feeds.toml; returns the URLs."""
-    out.mkdir(parents=True, exist_ok=True)
+def write(
+    out: Path, feeds: int, entries: int, seed: int, base: str, words: tuple[int, int] = SHORT
+) -> list[str]:
+    """Writes the feeds, their next day's versions (changed/), urls.txt and feeds.toml; returns
+    the URLs."""
+    (out / "changed").mkdir(parents=True, exist_ok=True)
     writers = {"rss": (rss, ".rss"), "atom": (atom, ".atom"), "json": (json_feed, ".json")}
     urls, sources = [], []
-    for number, (kind, lang, articles) in enumerate(Generator(seed).feeds(feeds, entries)):
+    generated = Generator(seed, words).feeds(feeds, entries + CHANGED_NEW)
+    for number, (kind, lang, articles) in enumerate(generated):
         render, ext = writers[kind]
-        name = f"blog{number:04d}"
-        (out / f"f{number:04d}{ext}").write_text(render(name, lang, articles), encoding="utf-8")
+        name, file = f"blog{number:04d}", f"f{number:04d}{ext}"
+        (out / file).write_text(render(name, lang, articles[CHANGED_NEW:]), encoding="utf-8")
+        (out / "changed" / file).write_text(render(name, lang, articles[:entries]), "utf-8")
+        # a day older than the next day's version, for clients that ask If-Modified-Since
+        day_before = (out / file).stat().st_mtime - 86400
+        os.utime(out / file, (day_before, day_before))
         url = f"{base.rstrip('/')}/f{number:04d}{ext}"
         urls.append(url)
         topics = f'"{CATEGORIES[number % 6]}"'
@@ -297,8 +312,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=30, help="entries per feed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--base", default="http://127.0.0.1:8765", help="URL the folder is at")
+    parser.add_argument("--long", action="store_true", help="bodies of 1,500-4,000 words")
     args = parser.parse_args()
-    urls = write(args.out, args.feeds, args.entries, args.seed, args.base)
+    words = LONG if args.long else SHORT
+    urls = write(args.out, args.feeds, args.entries, args.seed, args.base, words)
     size = sum(p.stat().st_size for p in args.out.iterdir() if p.name.startswith("f"))
     print(f"{len(urls)} feeds × {args.entries} entries, {size / 1e6:.1f} MB in {args.out}")
 

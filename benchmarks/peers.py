@@ -1,22 +1,26 @@
-"""archfeed against its peers: cold and warm fetch of the same generated feeds on 127.0.0.1.
+"""archfeed against its peers: cold, warm and changed fetches of the same feeds on 127.0.0.1.
 
     python benchmarks/peers.py [--feeds 200] [--entries 30] [--runs 5] [--only archfeed]...
-                               [--scratch /tmp/archfeed-bench]
+                               [--set short] [--set long] [--scratch /tmp/archfeed-bench]
 
-In a scratch folder (never in the repository): generates the feeds (genfeeds.py), serves them
-(server.py, a subprocess ended at the end), installs the peers when missing — newsboat from
+In a scratch folder (never in the repository): generates the feeds (genfeeds.py; set `short`:
+bodies of 150-800 words, `long`: 1,500-4,000; both by default), serves them (server.py, a
+subprocess ended at the end), installs the peers when missing — newsboat from
 Debian (`apt-get install -y newsboat`, as root; else that peer is skipped), lemon24/reader from
 PyPI in a scratch venv (reader 3.26 vendors an old feedparser that imports `sgmllib`, which
 feedparser 6.0.14 no longer pulls in: `sgmllib3k` is installed beside it). Then, run after run,
 each tool fetches every feed cold (empty database), then each warm (same state again: the server
-answers 304). newsboat 2.21 stores a feed's ETag only once the feed is in its cache, so its
-first reload keeps none: an unmeasured reload between its cold and warm runs stores them.
+answers 304), then each changed: the server switches to the next day's versions of the feeds
+(every feed with 2 new entries on top and its 2 oldest gone: every body new, most items not), and
+back for the next run. newsboat 2.21 stores a feed's ETag only once the feed is in its cache, so
+its first reload keeps none: an unmeasured reload between its cold and warm runs stores them.
 
 Each run is one whole process, timed by the wall clock around it, with the CPU time of all its
 processes (wait4, or the sum sampled from /proc when more), the max RSS of its main process
 (/usr/bin/time when present: exact) and the peak sum of the PSS of its process tree (sampled
 every 0.2 s: worker processes count). The server's per-status counts after each run show what
-it fetched (cold: 200s; warm: 304s). Prints a Markdown table of medians, ratios archfeed ÷ peer.
+it fetched (cold: 200s; warm: 304s). Prints a Markdown table of medians per feed set, with the
+ratios archfeed ÷ peer of every run.
 archfeed is `$ARCHFEED_BIN`, default the `archfeed` beside this Python: whatever is installed.
 """
 
@@ -66,6 +70,7 @@ class Tool:
     prime: bool = False  # one unmeasured run between cold and warm
     cold: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
+    changed: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
     pss: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
@@ -193,25 +198,29 @@ def fresh(tool: Tool, folder: Path, threads: int) -> None:
         (folder / "config").write_text(f"reload-threads {threads}\n", encoding="utf-8")
 
 
+PHASES = ("cold", "warm", "changed")
+
+
 def table(chosen: list[Tool], feeds: int, entries: int, notes: str) -> str:
     ours = next((t for t in chosen if t.name == "archfeed"), None)
     med = statistics.median
+    ratios = " | ".join(f"archfeed ÷ peer, {phase}" for phase in PHASES)
     lines = [
         f"{feeds} feeds × {entries} entries, median of {len(chosen[0].cold)} runs; {notes}\n",
-        "| tool | cold s | warm s | cold ms/feed | cold CPU s | peak MB, main process | "
-        "peak MB, all processes | stored | warm answers | archfeed ÷ peer, cold | "
-        "archfeed ÷ peer, warm |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|",
+        "| tool | cold s | warm s | changed s | cold ms/feed | cold CPU s | peak MB, main "
+        f"process | peak MB, all processes | stored | warm answers | {ratios} |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|",
     ]
     for tool in chosen:
-        cold, warm = med(tool.cold), med(tool.warm)
-        ratios = ("—", "—")
+        times = [med(getattr(tool, phase)) for phase in PHASES]
+        against = "— | — | —"
         if ours and tool is not ours:
-            ratios = (f"{med(ours.cold) / cold:.2f}", f"{med(ours.warm) / warm:.2f}")
+            mine = [med(getattr(ours, phase)) for phase in PHASES]
+            against = " | ".join(f"{a / b:.2f}" for a, b in zip(mine, times, strict=True))
         lines.append(
-            f"| {tool.name} | {cold:.2f} | {warm:.2f} | {cold / feeds * 1000:.1f} | "
-            f"{med(tool.cpu):.1f} | {max(tool.rss):.0f} | {max(tool.pss):.0f} | "
-            f"{tool.seen['stored']} | {tool.seen['warm']} | {ratios[0]} | {ratios[1]} |"
+            f"| {tool.name} | {times[0]:.2f} | {times[1]:.2f} | {times[2]:.2f} | "
+            f"{times[0] / feeds * 1000:.1f} | {med(tool.cpu):.1f} | {max(tool.rss):.0f} | "
+            f"{max(tool.pss):.0f} | {tool.seen['stored']} | {tool.seen['warm']} | {against} |"
         )
     return "\n".join(lines)
 
@@ -240,31 +249,39 @@ def describe(load: float) -> str:
 
 
 def measure(chosen: list[Tool], args: argparse.Namespace, base: str) -> None:
-    """Run after run: every tool cold, then every tool warm on the state its cold run left."""
+    """Run after run: every tool cold, then every tool warm on the state its cold run left,
+    then every tool on the next day's feeds (changed), on the state its warm run left."""
     server_stats(base)
     for number in range(1, args.runs + 1):
-        for phase in ("cold", "warm"):
+        for phase in PHASES:
+            if phase == "changed":
+                use(base, "changed")
             for tool in chosen:
                 folder = args.scratch / "runs" / tool.name
                 if phase == "cold":
                     fresh(tool, folder, args.threads)
-                elif tool.prime:
+                elif phase == "warm" and tool.prime:
                     run(tool, folder)
                     server_stats(base)
                 wall, rss, cpu, pss = run(tool, folder)
                 answers = server_stats(base)
+                getattr(tool, phase).append(wall)
                 if phase == "cold":
-                    tool.cold.append(wall)
                     tool.rss.append(rss)
                     tool.cpu.append(cpu)
                     tool.pss.append(pss)
                     tool.seen["stored"] = str(stored(tool, folder))
-                else:
-                    tool.warm.append(wall)
+                elif phase == "warm":
                     tool.seen["warm"] = " ".join(f"{n}×{s}" for s, n in answers.items())
-                print(f"run {number} {phase:4} {tool.name:8} {wall:7.2f} s  {cpu:6.1f} s CPU  "
+                print(f"run {number} {phase:7} {tool.name:8} {wall:7.2f} s  {cpu:6.1f} s CPU  "
                       f"{rss:4.0f} MB main  {pss:4.0f} MB all  {answers}",
                       file=sys.stderr, flush=True)  # fmt: skip
+        use(base, "base")
+
+
+def use(base: str, variant: str) -> None:
+    with urllib.request.urlopen(f"{base}/_use/{variant}", timeout=10) as answer:  # noqa: S310
+        answer.read()
 
 
 def main() -> None:
@@ -275,20 +292,29 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=16, help="concurrency of every tool")
     parser.add_argument("--only", action="append", choices=("archfeed", "newsboat", "reader"))
+    parser.add_argument("--set", action="append", choices=("short", "long"), dest="sets")
     parser.add_argument(
         "--scratch", type=Path, default=Path(tempfile.gettempdir()) / "archfeed-bench"
     )
     args = parser.parse_args()
     args.only = args.only or ["archfeed", "newsboat", "reader"]
     args.scratch.mkdir(parents=True, exist_ok=True)
+    for feed_set in args.sets or ["short", "long"]:
+        print(f"## {feed_set} bodies\n\n{compare(args, feed_set)}\n", flush=True)
+
+
+def compare(args: argparse.Namespace, feed_set: str) -> str:
+    """One feed set: generated, served, every chosen tool measured; its table."""
     with socket.socket() as probe:  # a free port for the server
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    feeds = args.scratch / f"feeds-{args.feeds}x{args.entries}-seed{args.seed}"
+    name = f"feeds-{args.feeds}x{args.entries}-seed{args.seed}-{feed_set}"
+    feeds = args.scratch / name
     # a subprocess, so that this process stays small: a child's max RSS starts at its parent's
     generate = [sys.executable, str(HERE / "genfeeds.py"), str(feeds), "--base", base]
     sizes = ["--feeds", str(args.feeds), "--entries", str(args.entries), "--seed", str(args.seed)]
+    sizes += ["--long"] if feed_set == "long" else []
     subprocess.run([*generate, *sizes], check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen(
         [sys.executable, str(HERE / "server.py"), str(feeds), "--port", str(port)],
@@ -302,7 +328,7 @@ def main() -> None:
             sys.exit("peers.py: no tool to run")
         load = os.getloadavg()[0]
         measure(chosen, args, base)
-        print(table(chosen, args.feeds, args.entries, describe(load)))
+        return table(chosen, args.feeds, args.entries, describe(load))
     finally:
         server.terminate()
         server.wait(timeout=10)

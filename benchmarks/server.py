@@ -7,7 +7,9 @@ hash of the bytes), Last-Modified, Content-Type by extension and Content-Length;
 Modified to a matching If-None-Match, or (without one) to an If-Modified-Since not older than the
 file. Files are read once and kept in memory, so the server costs the clients little. `--latency`
 delays every answer. GET /_stats returns and resets the count of answers per status as JSON, so a
-harness can check that a warm run really got 304s. `--port 0` picks a free port. The first line
+harness can check that a warm run really got 304s. GET /_use/changed serves the files of
+DIR/changed instead (the next day's versions of the same feeds: genfeeds.py), /_use/base those of
+DIR again. `--port 0` picks a free port. The first line
 on stdout is `serving DIR at http://127.0.0.1:PORT`. Quiet: no request log. Stdlib only.
 """
 
@@ -42,7 +44,7 @@ class Files:
     """The files of a folder, each read once: (body, ETag, Last-Modified, mtime)."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder.resolve()
+        self.base = self.folder = folder.resolve()
         self.cache: dict[str, tuple[bytes, str, str, int]] = {}
         self.lock = threading.Lock()
         self.counts: Counter[int] = Counter()
@@ -51,7 +53,8 @@ class Files:
         with self.lock:
             if name in self.cache:
                 return self.cache[name]
-        path = self.folder / name
+        with self.lock:
+            path = self.folder / name
         if "/" in name or name.startswith(".") or not path.is_file():
             return None
         body = path.read_bytes()
@@ -61,6 +64,15 @@ class Files:
         with self.lock:
             self.cache[name] = entry
         return entry
+
+    def use(self, variant: str) -> bool:
+        """Serve DIR (`base`) or DIR/changed from now on."""
+        folder = self.base / "changed" if variant == "changed" else self.base
+        if variant not in ("base", "changed") or not folder.is_dir():
+            return False
+        with self.lock:
+            self.folder, self.cache = folder, {}
+        return True
 
     def count(self, status: int) -> None:
         with self.lock:
@@ -109,6 +121,10 @@ def make_handler(files: Files, latency: float) -> type[BaseHTTPRequestHandler]:
             name = self.path.split("?", 1)[0].lstrip("/")
             if name == "_stats":  # not counted itself
                 self._send(HTTPStatus.OK, json.dumps(files.stats()).encode(), {}, head)
+                return
+            if name.startswith("_use/"):  # not counted either
+                used = files.use(name.removeprefix("_use/"))
+                self._send(HTTPStatus.OK if used else HTTPStatus.NOT_FOUND, b"", {}, head)
                 return
             found = files.get(name)
             if found is None:
