@@ -90,7 +90,7 @@ def test_a_worker_keeps_nothing_of_a_feed_once_it_is_prepared() -> None:
         for n, text in enumerate(("Short and sweet.", long_text))
     )
     body = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
-    prepared = prepare(body, None, "https://example.org/", Source("t", "x"), (), ("en",), {})
+    prepared = prepare(body, None, "https://example.org/", Source("t", "x"), (), ("en",), {}, {})
     assert len(prepared.changes) == 2
     assert boilerplate.whole.cache_info().currsize == 0
     assert boilerplate.head.cache_info().currsize == 0

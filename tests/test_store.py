@@ -80,6 +80,7 @@ def test_authors_stored_with_their_address_are_not_updated_by_the_upgrade(
     from dataclasses import replace
 
     from archfeed.parse import parse
+    from archfeed.store import writes
     from archfeed.store.writes import entry_hash
 
     items = "".join(
@@ -93,6 +94,9 @@ def test_authors_stored_with_their_address_are_not_updated_by_the_upgrade(
     cli.write_config([("jo", str(feed))])
     current = store_package.SCHEMA_VERSION
     monkeypatch.setattr(store_package, "SCHEMA_VERSION", 10)
+    # nor did it keep item memos (v12)
+    monkeypatch.setattr(store_package.Store, "memos", lambda self, source: {})
+    monkeypatch.setattr(writes, "_keep_memos", lambda conn, source, memos: None)
     assert cli.fetch().returncode == 0
     # as the previous version stored them: the author as written, the hash made with it
     with sqlite3.connect(cli.db) as conn:

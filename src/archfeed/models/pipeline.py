@@ -60,11 +60,26 @@ class ParsedEntry:
 
 
 @dataclass(frozen=True)
+class Memos:
+    """What the next fetch of a document reuses of its items (parse/items.py): the memo of each
+    item parsed this time, by its digest, and the digests known before that it no longer has;
+    `forget_all`: its items could not be told apart, none is kept."""
+
+    new: tuple[tuple[str, bytes], ...] = ()
+    gone: tuple[str, ...] = ()
+    forget_all: bool = False
+
+
+FORGET_ALL = Memos(forget_all=True)
+
+
+@dataclass(frozen=True)
 class ParsedFeed:
     title: str
     language: str | None  # as declared by the feed
     entries: tuple[ParsedEntry, ...]
     warning: str | None = None  # the feed was ill-formed but something could be read
+    memos: Memos = FORGET_ALL
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ class Prepared:
     changes: tuple[Change, ...] = ()
     warning: str | None = None
     error: str | None = None
+    memos: Memos = FORGET_ALL
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ into UTC. entries.py shapes every format's entries (identity, safe links, bounds
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -18,7 +18,9 @@ from xml.sax.expatreader import ExpatParser
 import feedparser
 
 from archfeed.errors import FeedError
-from archfeed.models import ParsedEntry, ParsedFeed
+from archfeed.models import Memos, ParsedEntry, ParsedFeed
+from archfeed.models.pipeline import FORGET_ALL
+from archfeed.parse import items
 from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
 from archfeed.parse.dates import from_struct, read_date
 from archfeed.parse.entries import (
@@ -73,8 +75,16 @@ def _buffered_expat() -> Iterator[None]:
         preferred[:] = saved
 
 
-def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
-    """Parse one feed document; raise FeedError when nothing in it can be read as a feed."""
+def parse(
+    body: bytes,
+    content_type: str | None,
+    base_url: str,
+    known: Mapping[str, bytes] | None = None,
+) -> ParsedFeed:
+    """Parse one feed document; raise FeedError when nothing in it can be read as a feed.
+    `known`: the memos of the items of its last fetch, by digest (parse/items.py); the items
+    they name are read from them, not from feedparser."""
+    known = known or {}
     head = body.lstrip(_BEFORE_XML)[:1]
     if not head:
         raise FeedError("empty response")
@@ -82,13 +92,13 @@ def parse(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
         return parse_json(body, base_url)
     utf8 = utf16_without_bom(body)
     if utf8 is not None:
-        return _parse_xml(utf8, None, base_url)
+        return _parse_xml(utf8, None, base_url, known)
     if head == b"<":
         # what precedes the XML declaration (a newline, spaces, a BOM before them) makes the
         # document not well-formed for expat, and feedparser's loose parser then reads it
         # differently (`&amp;` left in categories, a false "ill-formed" warning)
         body = body.lstrip(_BEFORE_XML)
-    return _parse_xml(*utf8_despite_declaration(body, content_type), base_url)
+    return _parse_xml(*utf8_despite_declaration(body, content_type), base_url, known)
 
 
 def _strip_internal_subset(body: bytes) -> bytes:
@@ -121,35 +131,80 @@ def _strip_internal_subset(body: bytes) -> bytes:
     return body[:start]  # an unterminated subset: nothing after it is a feed anyway
 
 
-def _parse_xml(body: bytes, content_type: str | None, base_url: str) -> ParsedFeed:
+def _parse_xml(
+    body: bytes, content_type: str | None, base_url: str, known: Mapping[str, bytes]
+) -> ParsedFeed:
     body = _strip_internal_subset(body)
+    parts = items.split(body, content_type, base_url)
+    if parts is not None and any(digest in known for digest in parts.digests):
+        reused = _reusing(parts, content_type, base_url, known)
+        if reused is not None:
+            return reused
+    doc = _feedparser(body, content_type)
+    problem = doc.get("bozo_exception")
+    if not doc.get("version") and not doc.entries:
+        reason = _short(problem) if problem else "no RSS, Atom or RDF elements"
+        raise FeedError(f"not a feed: {reason}")
+    author = _feed_author(doc)
+    raw = [_xml_entry(item, base_url, author) for item in doc.entries]
+    memos = FORGET_ALL  # an ill-formed document is read loosely, each item as others let it
+    if parts is not None and not problem and len(raw) == len(parts.items):
+        memos = _memos(parts.digests, raw, known)
+    return _feed(doc, raw, problem, memos)
+
+
+def _reusing(
+    parts: items.Split, content_type: str | None, base_url: str, known: Mapping[str, bytes]
+) -> ParsedFeed | None:
+    """The document with feedparser reading only its items that have no memo, the others read
+    from theirs; None when that reading is not what the whole document would give (it is
+    ill-formed without them, or feedparser found another number of items)."""
+    doc = _feedparser(parts.without(known.keys()), content_type)
+    fresh = [digest for digest in parts.digests if digest not in known]
+    if doc.get("bozo_exception") or not doc.get("version") or len(doc.entries) != len(fresh):
+        return None
+    author = _feed_author(doc)
+    parsed = iter([_xml_entry(item, base_url, author) for item in doc.entries])
+    raw = [items.decode(known[d]) if d in known else next(parsed) for d in parts.digests]
+    return _feed(doc, raw, None, _memos(parts.digests, raw, known))
+
+
+def _feedparser(body: bytes, content_type: str | None) -> Any:
     headers = {"content-type": content_type} if content_type else {}
     # sanitize and URI resolution are for HTML output; archfeed renders plain text, and both cost
     # more than half of feedparser's time per entry
     with _buffered_expat():
-        doc = feedparser.parse(
+        return feedparser.parse(
             io.BytesIO(body),
             response_headers=headers,
             sanitize_html=False,
             resolve_relative_uris=False,
         )
-    problem = doc.get("bozo_exception")
-    if not doc.get("version") and not doc.entries:
-        reason = _short(problem) if problem else "no RSS, Atom or RDF elements"
-        raise FeedError(f"not a feed: {reason}")
+
+
+def _feed_author(doc: Any) -> str | None:
+    """Atom's feed author is every entry's author unless the entry names its own (RFC 4287
+    4.2.1); RSS has none: what feedparser calls its author is the managingEditor."""
+    if not str(doc.get("version", "")).startswith("atom"):
+        return None
     feed = doc.get("feed", {})
-    # Atom's feed author is every entry's author unless the entry names its own (RFC 4287
-    # 4.2.1); RSS has none: what feedparser calls its author is the managingEditor
-    atom = str(doc.get("version", "")).startswith("atom")
-    feed_author = author_name(feed.get("author"), feed.get("author_detail")) if atom else None
-    entries = without_shared_openings(
-        apart(_xml_entry(item, base_url, feed_author) for item in doc.entries)
-    )
+    return author_name(feed.get("author"), feed.get("author_detail"))
+
+
+def _memos(digests: Sequence[str], raw: Sequence[ParsedEntry], known: Mapping[str, bytes]) -> Memos:
+    new = {d: items.encode(entry) for d, entry in zip(digests, raw, strict=True) if d not in known}
+    return Memos(tuple(new.items()), tuple(sorted(set(known) - set(digests))))
+
+
+def _feed(doc: Any, raw: Sequence[ParsedEntry], problem: Any, memos: Memos) -> ParsedFeed:
+    """The document's entries after what reads all of them together."""
+    feed = doc.get("feed", {})
     return ParsedFeed(
         title=_plain(feed.get("title_detail")) or clean(feed.get("title", "")),
         language=language(feed.get("language")),
-        entries=entries,
+        entries=without_shared_openings(apart(raw)),
         warning=f"ill-formed feed, read what could be read: {_short(problem)}" if problem else None,
+        memos=memos,
     )
 
 

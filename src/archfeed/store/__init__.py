@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -183,6 +183,11 @@ class Store:
             (source,),
         )
         return {key: Known(*known) for key, *known in rows}
+
+    def memos(self, source: str) -> dict[str, bytes]:
+        """The source's items as its last fetch read them, by digest (parse/items.py)."""
+        rows = self.conn.execute("SELECT digest, memo FROM item_memos WHERE source = ?", (source,))
+        return dict(rows.fetchall())
 
     def record_failure(
         self, source: Source, result: FetchResult, error: str, now: datetime, skip_until: datetime

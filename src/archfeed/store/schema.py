@@ -226,6 +226,15 @@ def _authors_by_name_v11(db: sqlite_utils.Database) -> None:
     authors_by_name(db.conn)
 
 
+def _item_memos_v12(db: sqlite_utils.Database) -> None:
+    """v12: each source's items as its last fetch read them (parse/items.py), so that a changed
+    feed hands feedparser only its new items."""
+    db.execute(
+        "CREATE TABLE item_memos (source TEXT NOT NULL, digest TEXT NOT NULL, memo BLOB NOT NULL, "
+        "PRIMARY KEY (source, digest)) WITHOUT ROWID"
+    )
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -238,4 +247,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _summaries_v9,
     _undoable_prune_v10,
     _authors_by_name_v11,
+    _item_memos_v12,
 ]

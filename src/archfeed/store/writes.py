@@ -20,7 +20,7 @@ from archfeed.store.dates import UNDATED
 from archfeed.text import flat, iso, person
 
 if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py): annotations here only
-    from archfeed.models import Change, Classified, DedupKeys, FetchResult, ParsedEntry
+    from archfeed.models import Change, Classified, DedupKeys, FetchResult, Memos, ParsedEntry
 
 
 def entry_id(source: str, key: str) -> str:
@@ -130,6 +130,7 @@ class Fetched:
     now: datetime
     changes: Sequence[Change] = ()
     known: Mapping[str, Known] = field(default_factory=dict)  # its entries stored before
+    memos: Memos | None = None  # its items' memos to write and to forget; None: leave them
 
 
 def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
@@ -198,8 +199,23 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
         (result.etag, result.last_modified, result.body_hash, stamp, result.status,
          result.permanent_redirect, bool(inserts), stamp, source.name),
     )  # fmt: skip
+    if fetched.memos is not None:
+        _keep_memos(conn, source.name, fetched.memos)
     duplicates = sum(1 for c in changes if c.copies and c.entry.key not in known)
     return len(inserts), len(updates), duplicates
+
+
+def _keep_memos(conn: sqlite3.Connection, source: str, memos: Memos) -> None:
+    if memos.forget_all:
+        conn.execute("DELETE FROM item_memos WHERE source = ?", (source,))
+    conn.executemany(
+        "DELETE FROM item_memos WHERE source = ? AND digest = ?",
+        [(source, digest) for digest in memos.gone],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO item_memos (source, digest, memo) VALUES (?, ?, ?)",
+        [(source, digest, memo) for digest, memo in memos.new],
+    )
 
 
 def touch(conn: sqlite3.Connection, source: Source, fingerprint: str | None, now: datetime) -> None:

@@ -159,6 +159,7 @@ def run(
                     (replace(result, body=None), known),  # the worker has the body
                     prepare, result.body, result.content_type, result.final_url or source.url,
                     source, config.topics, config.settings.languages, skip,
+                    store.memos(source.name),
                 )  # fmt: skip
             for (done, known), prepared in parsers.ready():
                 finish(done, prepared, known)
@@ -236,7 +237,7 @@ def store_prepared(
         )
         changes.append(replace(change, copies=copies))
     new, updated, duplicates = store.save(
-        Fetched(source, classified_with, result, now, changes, known)
+        Fetched(source, classified_with, result, now, changes, known, prepared.memos)
     )
     return SourceReport(
         source.name, new=new, updated=updated, duplicates=duplicates, status=result.status,

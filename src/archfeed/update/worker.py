@@ -28,14 +28,16 @@ def prepare(
     rules: Sequence[TopicRule],
     expected: Sequence[str],
     unchanged: Mapping[str, str],
+    memos: Mapping[str, bytes],
 ) -> Prepared:
     """The CPU-bound half of ingesting a feed, run in a worker process: parse, then hash,
     classify and compute the dedup keys of every entry that is new or changed (`unchanged`: the
-    stored hash of each identity, tombstones included). Pure: no database, no network."""
+    stored hash of each identity, tombstones included; `memos`: the source's items as its last
+    fetch read them, by digest). Pure: no database, no network."""
     from archfeed.parse import parse
 
     try:
-        feed = parse(body, content_type, base_url)
+        feed = parse(body, content_type, base_url, memos)
     except FeedError as exc:
         return Prepared(error=exc.message)
     except Exception as exc:  # a parser crash on hostile input is that source's error alone
@@ -66,7 +68,7 @@ def prepare_feed(
             changes.append(Change(entry, classified, digest, keys))
     finally:
         dedup.forget()  # the next feed's texts are others
-    return Prepared(tuple(changes), warning=feed.warning)
+    return Prepared(tuple(changes), warning=feed.warning, memos=feed.memos)
 
 
 def _as_stored(entries: Sequence[ParsedEntry], unchanged: Mapping[str, str]) -> list[ParsedEntry]:
