@@ -214,6 +214,8 @@ _ORIGIN_PHRASE = (
     r"|(?:впервые|первоначально) опубликован\w*|(?:re-?posted|republished) from"
     r"|верси\w+ (?:поста|статьи|публикации) из"
 )
+# a word every phrase of _ORIGIN holds, lowercased
+_ORIGIN_MARKERS = ("publish", "posted", "appeared", "опубликован", "появилась", "верси")
 _ORIGIN = re.compile(
     # the lookahead turns most positions away at once: 558 µs per 2.3 kB body without it
     r"(?<!\w)(?=[ofcrtвпз])(?:"
@@ -227,7 +229,11 @@ _ORIGIN = re.compile(
 
 def origin_link(body: str, base_url: str) -> str | None:
     """The last link a body names as the article's first publication (a footer comes last)."""
+    tail = body[-20_000:]  # footers are near the end
+    lowered = tail.lower()
+    if not any(marker in lowered for marker in _ORIGIN_MARKERS):
+        return None  # most bodies: one pass of str.lower, not the regex (1.1 ms per 20 kB)
     found = None
-    for match in _ORIGIN.finditer(body[-20_000:]):  # footers are near the end
+    for match in _ORIGIN.finditer(tail):
         found = next(group for group in match.groups() if group)
     return safe_url(unescape(found), base_url) if found else None

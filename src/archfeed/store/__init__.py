@@ -27,7 +27,7 @@ from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
 from archfeed.text import iso
 
 if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline.py)
-    from archfeed.models import Article, Classified, DedupKeys, Evidence, FetchResult, Validators
+    from archfeed.models import Article, Classified, Evidence, FetchResult, Validators
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
@@ -233,8 +233,9 @@ class Store:
         with self._transaction() as conn:
             writes.reclassify(conn, source, fingerprint, rows)
 
-    def candidates(self, source: str, keys: DedupKeys) -> list[tuple[int, Article]]:
-        return clusters.candidates(self.conn, source, keys)
+    def copies(self, me: Article, same: Callable[[Article, Article], bool]) -> tuple[int, ...]:
+        """The stored entries of other sources that `same` takes for copies of `me`."""
+        return clusters.copies(self.conn, me, same)
 
     # -- cross-posts found again under new rules --------------------------------------------------
 
@@ -268,8 +269,7 @@ class Store:
             conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
             joined = set()
             for seq, me in rows:
-                found = clusters.candidates(conn, me.source, me.keys, before=seq)
-                matches = [other_seq for other_seq, other in found if same(me, other)]
+                matches = clusters.copies(conn, me, same, before=seq)
                 if matches:
                     joined.add(clusters.join(conn, seq, matches))
             clusters.elect(conn, joined)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +31,28 @@ _COLUMNS = (
 )
 
 
+def copies(
+    conn: sqlite3.Connection, me: Article, same: Callable[[Article, Article], bool],
+    before: int | None = None,
+) -> tuple[int, ...]:  # fmt: skip
+    """The seqs of the candidates `same` takes for copies of `me`. One match in a cluster is
+    enough (joining it joins the whole cluster), so its other members are not compared: a new
+    copy of an article stored 625 times costs one comparison, not one per candidate."""
+    found: list[int] = []
+    matched: set[int] = set()
+    for seq, cluster, other in candidates(conn, me.source, me.keys, before):
+        if cluster in matched:
+            continue
+        if same(me, other):
+            found.append(seq)
+            if cluster is not None:
+                matched.add(cluster)
+    return tuple(found)
+
+
 def candidates(
     conn: sqlite3.Connection, source: str, keys: DedupKeys, before: int | None = None
-) -> list[tuple[int, Article]]:
+) -> list[tuple[int, int | None, Article]]:
     """Entries of other sources (and stored before `before`, a seq, when given) that share a
     canonical URL, a title (of 3+ words), an LSH band or an opening anchor with `keys`, or that
     one of the two names as where it was first published: index lookups only, whatever the size
@@ -66,11 +85,11 @@ def candidates(
     if not parts:
         return []
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM entries WHERE seq IN ({' UNION '.join(parts)}) "
+        f"SELECT cluster, {_COLUMNS} FROM entries WHERE seq IN ({' UNION '.join(parts)}) "
         "AND source != ? AND seq < ?",
         [*params, source, before if before is not None else 1 << 62],
     )
-    return [(row[0], _article(row[1:])) for row in rows]
+    return [(row[1], row[0], _article(row[2:])) for row in rows]
 
 
 def _article(row: Sequence[Any]) -> Article:
@@ -111,9 +130,11 @@ def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
     }
     cluster = min(names | set(members))
     marks_names = ", ".join("?" * len(names))
+    # only rows whose cluster changes are written: a copy joining a cluster of 625 writes itself
     conn.execute(
-        f"UPDATE entries SET cluster = ? WHERE seq IN ({marks}) OR cluster IN ({marks_names})",
-        [cluster, *members, *names],
+        f"UPDATE entries SET cluster = ? WHERE (seq IN ({marks}) OR cluster IN ({marks_names})) "
+        "AND cluster IS NOT ?",
+        [cluster, *members, *names, cluster],
     )
     return int(cluster)
 
@@ -123,13 +144,16 @@ def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
     while a public copy exists), then the earliest published, ties broken by the source's
     position in the config (then by age in the database): the same answer on every fetch."""
     for cluster in set(clusters):
-        conn.execute("UPDATE entries SET canonical = 0 WHERE cluster = ?", (cluster,))
-        conn.execute(
-            "UPDATE entries SET canonical = 1 WHERE seq = (SELECT e.seq FROM entries e "
-            "LEFT JOIN sources s ON s.name = e.source WHERE e.cluster = ? "
-            "ORDER BY e.private_url, e.published = ?, e.published, coalesce(s.position, 1e9), "
-            "e.seq LIMIT 1)",
+        (winner,) = conn.execute(
+            "SELECT e.seq FROM entries e LEFT JOIN sources s ON s.name = e.source "
+            "WHERE e.cluster = ? ORDER BY e.private_url, e.published = ?, e.published, "
+            "coalesce(s.position, 1e9), e.seq LIMIT 1",
             (cluster, UNDATED),
+        ).fetchone()
+        # written only where it changes: at most the old canonical copy and the new one
+        conn.execute(
+            "UPDATE entries SET canonical = (seq = ?) WHERE cluster = ? AND canonical != (seq = ?)",
+            (winner, cluster, winner),
         )
 
 

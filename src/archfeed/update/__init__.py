@@ -230,12 +230,7 @@ def store_prepared(
         me = Article(
             source.name, entry.title, entry.text, change.classified.lang, change.keys, when
         )
-        copies = tuple(
-            seq
-            for seq, other in store.candidates(source.name, change.keys)
-            if dedup.same_article(me, other)
-        )
-        changes.append(replace(change, copies=copies))
+        changes.append(replace(change, copies=store.copies(me, dedup.same_article)))
     new, updated, duplicates = store.save(
         Fetched(source, classified_with, result, now, changes, known, prepared.memos)
     )
