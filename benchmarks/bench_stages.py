@@ -15,6 +15,7 @@ processes, starting the workers and the command itself (peers.py's "cold CPU s")
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import tempfile
 import time
@@ -72,8 +73,10 @@ def ingest(folder: Path, timers: Timers) -> int:
             body = path.read_bytes()
             result = FetchResult(source.name, status=200, body=body, body_hash=source.name)
             known, skip = update.unchanged_hashes(db, source.name)
-            prepared = worker.prepare(body, None, source.url, source, config.topics, expected,
-                                      skip, {})  # fmt: skip
+            args = [body, None, source.url, source, config.topics, expected, skip]
+            if "memos" in inspect.signature(worker.prepare).parameters:  # since 2026-12-03
+                args.append({})
+            prepared = worker.prepare(*args)
             report = update.store_prepared(
                 db, source, prints[source.name], result, prepared, known, NOW
             )

@@ -61,7 +61,7 @@ def test_no_format_means_a_table_on_a_terminal_and_plain_text_in_a_pipe(stored: 
     on_terminal = stored.run("list", terminal=True)
     assert "─" in on_terminal.stdout or "━" in on_terminal.stdout
     piped = stored.run("list")
-    assert all(line.count("\t") == 4 for line in piped.stdout.splitlines())
+    assert all(line.count("\t") == 5 for line in piped.stdout.splitlines())
 
 
 @pytest.mark.parametrize(

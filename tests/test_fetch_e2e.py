@@ -935,6 +935,7 @@ def test_list_plain_format(filled: Filled) -> None:
             entry["lang"],
             entry["title"],
             entry["url"] or "",
+            entry["id"],
         ]
     # not a terminal: plain is the default, with no colour
     assert cli.run("list").stdout == done.stdout

@@ -243,7 +243,7 @@ def test_hostile_text_is_inert_in_list(hostile_text: TextFilled, fmt: str) -> No
     if fmt == "plain":
         lines = text.splitlines()
         assert len(lines) == len(entries)  # no line break smuggled into a title
-        assert all(len(line.split("\t")) == 5 for line in lines)
+        assert all(len(line.split("\t")) == 6 for line in lines)
         assert MARKUP in text
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(text)))

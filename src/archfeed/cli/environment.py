@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import IO, Any
 
 
@@ -68,6 +68,20 @@ class Environment:
         """The terminal width the user set with COLUMNS; None lets rich ask the terminal."""
         value = self.environ.get("COLUMNS", "")
         return int(value) if value.isdigit() and int(value) > 0 else None
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The reader's time zone: TZ when it names one (`Europe/Berlin`, `:UTC`), else the
+        system's."""
+        name = self.environ.get("TZ", "").removeprefix(":")
+        if name:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass  # a POSIX rule such as EST5EDT: the system's reading of it, below
+        return datetime.now().astimezone().tzinfo
 
     def reader_quit(self, grace: float) -> bool:
         """After a flush: whether stdout is a pipe whose reader went away before the end

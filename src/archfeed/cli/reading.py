@@ -24,7 +24,10 @@ from archfeed.cli.app import (
 from archfeed.cli.filters import filter_options, known_sources
 
 if TYPE_CHECKING:
-    from archfeed.models import Filter, Screen
+    from collections.abc import Sequence
+
+    from archfeed.models import Config, Filter, Listing, Screen, StoredEntry
+    from archfeed.store import Store
 
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 # the text read beyond an excerpt: room for the title a text may begin with (render.summary)
@@ -38,7 +41,8 @@ def screen(state: State) -> Screen:
 
     env = state.env
     colours = env.colours
-    return Screen(env.stdout_is_terminal or colours is not None, colours, env.width)
+    return Screen(env.stdout_is_terminal or colours is not None, colours, env.width, env.zone,
+                  env.now())  # fmt: skip
 
 
 @app.command("list")
@@ -84,12 +88,22 @@ def list_(
         entries = store.entries(where, text_chars=chars + 1 + TITLE_ROOM)
         cut = chosen == "table" and bool(where.limit) and len(entries) == where.limit
         total = store.matching(where) if cut else len(entries)
+        listing = _listing(config, store, entries) if chosen == "table" else None
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
-    render.write_entries(entries, chosen, chars, state.env.stdout, screen(state))
+    render.write_entries(entries, chosen, chars, state.env.stdout, screen(state), listing)
     if total > len(entries):
         state.say(f"{len(entries)} of {total:,} entries; --limit 0 shows them all")
+
+
+def _listing(config: Config, store: Store, entries: Sequence[StoredEntry]) -> Listing:
+    from archfeed.models import Listing
+
+    configured = {topic for source in config.sources for topic in source.topics}
+    configured.update(rule.name for rule in config.topics)
+    ids = store.id_chars([entry.id for entry in entries], MIN_ID_PREFIX)
+    return Listing(ids, frozenset(configured))
 
 
 @app.command()
@@ -118,7 +132,7 @@ def show(
         found = store.detail(prefix)
     if not found:
         raise ArchfeedError(f"no entry with an id starting '{prefix}'",
-                            hint="'archfeed list --format json' shows the ids")  # fmt: skip
+                            hint="'archfeed list' shows the ids")  # fmt: skip
     if len(found) > 1:
         ids = f"{found[0].entry.id}, {found[1].entry.id}…"
         raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",

@@ -10,7 +10,7 @@ imports anything outside the standard library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ __all__ = [
     "FetchResult",
     "Filter",
     "LangSource",
+    "Listing",
     "Memos",
     "ParsedEntry",
     "ParsedFeed",
@@ -192,6 +193,18 @@ class Screen:
     terminal: bool = False
     colours: str | None = None
     width: int | None = None
+    zone: tzinfo | None = None  # the reader's time zone for tables; None: UTC
+    now: datetime | None = None  # what ages ("35 min") are counted from; None: no ages
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a table of entries shows beyond the entries: how many characters of each id make it
+    unique in the database (at least 6, as `show` wants), and the topics the user configured
+    (source topics and [topics.*] rules), shown before raw feed categories."""
+
+    id_chars: int = 16
+    configured: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from archfeed.render.terminal import draw, feed_text
 from archfeed.text import excerpt, flat, iso
 
 if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not pay
-    from archfeed.models import Screen, SourceReport, StoredEntry
+    from archfeed.models import Listing, Screen, SourceReport, StoredEntry
 
     Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
 
@@ -57,9 +56,21 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
 
 
 def write_entries(
-    entries: Sequence[StoredEntry], fmt: str, excerpt_chars: int, out: IO[str], screen: Screen
+    entries: Sequence[StoredEntry],
+    fmt: str,
+    excerpt_chars: int,
+    out: IO[str],
+    screen: Screen,
+    listing: Listing | None = None,
 ) -> None:
     """`list` in one of FORMATS; any other format is a bug of the caller's, never a table."""
+    if fmt == "table":
+        from archfeed.models import Listing
+        from archfeed.render import table
+
+        summaries = [summary(entry, excerpt_chars) for entry in entries]
+        table.write(entries, summaries, out, screen, listing or Listing())
+        return
     ENTRY_WRITERS[fmt](entries, excerpt_chars, out, screen)
 
 
@@ -75,7 +86,7 @@ def _jsonl(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: 
 def _plain(entries: Sequence[StoredEntry], _chars: int, out: IO[str], _: Screen) -> None:
     for entry in entries:
         when = iso(entry.published) if entry.published else ""
-        fields = (when, entry.source, entry.lang, entry.title, entry.url or "")
+        fields = (when, entry.source, entry.lang, entry.title, entry.url or "", entry.id)
         out.write("\t".join(fields) + "\n")
 
 
@@ -156,43 +167,14 @@ def markdown_item(entry: StoredEntry, excerpt_chars: int) -> str:
     return f"- **{head}**  \n  {meta}" + (f"  \n  {md_escape(text)}" if text else "") + "\n"
 
 
-def _table(
-    entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], screen: Screen
-) -> None:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
-    table.add_column("date", no_wrap=True, style="cyan")
-    table.add_column("source", style="magenta", max_width=22, overflow="ellipsis", no_wrap=True)
-    table.add_column("lang", no_wrap=True)
-    table.add_column("topics", style="green", max_width=24, overflow="ellipsis")
-    table.add_column("title", ratio=1, overflow="fold")  # a CJK line has no space to wrap at
-    for entry in entries:
-        body = feed_text(entry.title, style="bold")
-        text = summary(entry, excerpt_chars)
-        if text:
-            body.append("\n")
-            body.append(text, style="dim")
-        table.add_row(
-            feed_text(f"{entry.published:%Y-%m-%d %H:%M}" if entry.published else UNDATED),
-            feed_text(entry.source),
-            feed_text(entry.lang),
-            feed_text(" ".join(entry.topics)),
-            body,
-        )
-    draw(out, screen, table)
-
-
 ENTRY_WRITERS: dict[str, Writer] = {
-    "table": _table,
     "plain": _plain,
     "json": _json,
     "jsonl": _jsonl,
     "csv": _csv,
     "markdown": _markdown,
 }
-FORMATS = tuple(ENTRY_WRITERS)
+FORMATS = ("table", *ENTRY_WRITERS)
 
 
 def report_line(report: SourceReport, verbose: bool = False) -> str:

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from archfeed.render import UNDATED, entry_object, write_json
 from archfeed.render.terminal import draw, feed_text
-from archfeed.text import PARAGRAPH, iso
+from archfeed.text import PARAGRAPH, iso, parse_iso
 
 if TYPE_CHECKING:
     from archfeed.models import EntryDetail, Screen, Source, SourceHealth
@@ -129,10 +129,18 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen
     from rich import box
     from rich.table import Table
 
+    from archfeed.render.table import when
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in (*columns, "state"):
-        table.add_column(column.replace("_", " "), overflow="fold")
-    for values in cells:
+        # times as the list table gives them (local, recent ones as ages), never wrapped
+        timed = column in ("last_fetch", "last_new")
+        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=timed,
+                         ratio=1 if column == "state" else None)  # fmt: skip
+    for item, values in zip(rows, cells, strict=True):
+        for index, column in ((1, "last_fetch"), (4, "last_new")):
+            if item[column]:
+                values[index] = when(parse_iso(item[column]), screen, "full")
         table.add_row(*map(feed_text, values))
     draw(out, screen, table)
 

@@ -294,6 +294,9 @@ class Store:
     def detail(self, prefix: str) -> list[EntryDetail]:
         return query.detail(self.conn, prefix)
 
+    def id_chars(self, ids: Sequence[str], least: int) -> int:
+        return query.id_chars(self.conn, ids, least)
+
     def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
         return query.counts(self.conn, by, where)
 

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from archfeed.models import Copy, StoredEntry
 from archfeed.store.dates import UNDATED, stored_time
@@ -22,11 +22,12 @@ if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py)
 
 MAX_CANDIDATES = 50  # a URL or a band shared by more entries than this is boilerplate
 MAX_TITLE_CANDIDATES = 5  # the newest few of a repeated title: a copy is recent
+MAX_WEIGHED = 500  # more changed entries than this: each cluster is weighed whole (SQL's limits)
 MAX_ANCHOR_CANDIDATES = 10  # the newest few sharing one opening anchor ("in this article we")
 
 
 _COLUMNS = (
-    "seq, source, title, text, lang, canonical_url, title_key, origin_url, lead, trail, "
+    "source, title, text, lang, canonical_url, title_key, origin_url, lead, trail, "
     "generic_title, private_url, excerpt, published"
 )
 
@@ -40,10 +41,10 @@ def copies(
     copy of an article stored 625 times costs one comparison, not one per candidate."""
     found: list[int] = []
     matched: set[int] = set()
-    for seq, cluster, other in candidates(conn, me.source, me.keys, before):
+    for seq, cluster in candidates(conn, me.source, me.keys, before):
         if cluster in matched:
-            continue
-        if same(me, other):
+            continue  # neither compared nor read: its text may be 200 kB
+        if same(me, _article(conn, seq)):
             found.append(seq)
             if cluster is not None:
                 matched.add(cluster)
@@ -52,7 +53,7 @@ def copies(
 
 def candidates(
     conn: sqlite3.Connection, source: str, keys: DedupKeys, before: int | None = None
-) -> list[tuple[int, int | None, Article]]:
+) -> list[tuple[int, int | None]]:
     """Entries of other sources (and stored before `before`, a seq, when given) that share a
     canonical URL, a title (of 3+ words), an LSH band or an opening anchor with `keys`, or that
     one of the two names as where it was first published: index lookups only, whatever the size
@@ -85,16 +86,17 @@ def candidates(
     if not parts:
         return []
     rows = conn.execute(
-        f"SELECT cluster, {_COLUMNS} FROM entries WHERE seq IN ({' UNION '.join(parts)}) "
+        f"SELECT seq, cluster FROM entries WHERE seq IN ({' UNION '.join(parts)}) "
         "AND source != ? AND seq < ?",
         [*params, source, before if before is not None else 1 << 62],
     )
-    return [(row[1], row[0], _article(row[2:])) for row in rows]
+    return [(int(seq), cluster) for seq, cluster in rows]
 
 
-def _article(row: Sequence[Any]) -> Article:
+def _article(conn: sqlite3.Connection, seq: int) -> Article:
     from archfeed.models import Article, DedupKeys
 
+    row = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
     source, title, text, lang, url, key, origin, lead, trail, generic, private, excerpt, when = row
     keys = DedupKeys(
         url, key or "", (), (), (), origin, lead, trail, bool(generic), bool(private), bool(excerpt)
@@ -129,32 +131,52 @@ def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
         )
     }
     cluster = min(names | set(members))
-    marks_names = ", ".join("?" * len(names))
-    # only rows whose cluster changes are written: a copy joining a cluster of 625 writes itself
+    merged = sorted(names - {cluster})  # other clusters, whose members all move
+    marks_merged = ", ".join("?" * len(merged))
+    # only rows whose cluster changes are read and written: the cluster joined is not scanned,
+    # so a copy joining a cluster of 625 costs as much as one joining a cluster of 2
     conn.execute(
-        f"UPDATE entries SET cluster = ? WHERE (seq IN ({marks}) OR cluster IN ({marks_names})) "
+        f"UPDATE entries SET cluster = ? WHERE (seq IN ({marks}) OR cluster IN ({marks_merged})) "
         "AND cluster IS NOT ?",
-        [cluster, *members, *names, cluster],
+        [cluster, *members, *merged, cluster],
     )
     return int(cluster)
 
 
-def elect(conn: sqlite3.Connection, clusters: Iterable[int]) -> None:
+def elect(
+    conn: sqlite3.Connection, clusters: Iterable[int], changed: Sequence[int] | None = None
+) -> None:
     """The canonical copy is one a reader can open (never a localhost or private-network link
     while a public copy exists), then the earliest published, ties broken by the source's
-    position in the config (then by age in the database): the same answer on every fetch."""
+    position in the config (then by age in the database): the same answer on every fetch.
+    `changed`: the entries stored or updated since the clusters last had a canonical copy;
+    then only they and the canonical copies so far are weighed (the best of a cluster that
+    gained members is the best of its old best and the newcomers), unless a canonical copy
+    itself changed: then the whole cluster."""
     for cluster in set(clusters):
+        scope, params = "", [cluster]
+        if changed is not None and len(changed) <= MAX_WEIGHED:
+            found = conn.execute(
+                "SELECT seq FROM entries WHERE cluster = ? AND canonical = 1", (cluster,)
+            )
+            current = [seq for (seq,) in found]
+            if current and not set(current) & set(changed):
+                pool = [*current, *changed]
+                scope = f"AND e.seq IN ({', '.join('?' * len(pool))}) "
+                params += pool
         (winner,) = conn.execute(
-            "SELECT e.seq FROM entries e LEFT JOIN sources s ON s.name = e.source "
-            "WHERE e.cluster = ? ORDER BY e.private_url, e.published = ?, e.published, "
+            f"SELECT e.seq FROM entries e LEFT JOIN sources s ON s.name = e.source "
+            f"WHERE e.cluster = ? {scope}ORDER BY e.private_url, e.published = ?, e.published, "
             "coalesce(s.position, 1e9), e.seq LIMIT 1",
-            (cluster, UNDATED),
+            [*params, UNDATED],
         ).fetchone()
-        # written only where it changes: at most the old canonical copy and the new one
+        # written only where it changes: the old canonical copy and the new one, found by the
+        # index of (cluster, canonical)
         conn.execute(
-            "UPDATE entries SET canonical = (seq = ?) WHERE cluster = ? AND canonical != (seq = ?)",
-            (winner, cluster, winner),
+            "UPDATE entries SET canonical = 0 WHERE cluster = ? AND canonical = 1 AND seq != ?",
+            (cluster, winner),
         )
+        conn.execute("UPDATE entries SET canonical = 1 WHERE seq = ? AND canonical = 0", (winner,))
 
 
 def clusters_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> set[int]:

@@ -7,6 +7,7 @@ puts a value into SQL text: only fixed fragments and `?` marks are joined, value
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -44,6 +45,23 @@ def _listed(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]
     if not where.all_copies:  # one row per article: its canonical copy
         clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     return clauses, params
+
+
+def id_chars(conn: sqlite3.Connection, ids: Sequence[str], least: int) -> int:
+    """How many first characters make each of `ids` unique among all stored ids (at least
+    `least`), as `git log --oneline` abbreviates: one more than each id shares with its
+    neighbours in the id index, two lookups an id."""
+    longest = least
+    for id_ in ids:
+        for (other,) in conn.execute(
+            "SELECT max(id) FROM entries WHERE id < ? UNION ALL "
+            "SELECT min(id) FROM entries WHERE id > ?",
+            (id_, id_),
+        ):
+            if other:
+                shared = len(os.path.commonprefix([id_, other]))  # noqa: RUF071 -- characters: wanted
+                longest = max(longest, min(shared + 1, len(id_)))
+    return longest
 
 
 def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:

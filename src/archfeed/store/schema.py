@@ -228,11 +228,16 @@ def _authors_by_name_v11(db: sqlite_utils.Database) -> None:
 
 def _item_memos_v12(db: sqlite_utils.Database) -> None:
     """v12: each source's items as its last fetch read them (parse/items.py), so that a changed
-    feed hands feedparser only its new items."""
+    feed hands feedparser only its new items; clusters indexed with their canonical flag."""
+    # a rowid table: a memo of a few kB fits its leaf pages, where WITHOUT ROWID would keep
+    # ~1 kB of it there and spill the rest to an overflow page of its own
     db.execute(
         "CREATE TABLE item_memos (source TEXT NOT NULL, digest TEXT NOT NULL, memo BLOB NOT NULL, "
-        "PRIMARY KEY (source, digest)) WITHOUT ROWID"
+        "PRIMARY KEY (source, digest))"
     )
+    # and a cluster's canonical copy found without reading its other members (clusters.elect)
+    db.execute("DROP INDEX idx_entries_cluster")
+    db.execute("CREATE INDEX entries_cluster_canonical ON entries (cluster, canonical)")
 
 
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [

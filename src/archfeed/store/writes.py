@@ -190,7 +190,7 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
     touched = clusters.clusters_of(conn, seqs) if seqs else set()
     touched |= {clusters.join(conn, seq, c.copies) for seq, c in zip(seqs, changes, strict=True)
                 if c.copies}  # fmt: skip
-    clusters.elect(conn, touched)
+    clusters.elect(conn, touched, seqs)
     conn.execute(
         "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
         "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
