@@ -430,3 +430,13 @@ def test_a_standard_first_line_goes_whole_and_leaves_no_part_of_itself_behind() 
         "Our weekly digest of what the team read and what we think of it for the week of "
         "May with links to everything we found worth your time and more",
     ) == [None, None, None]
+
+
+def test_json_feed_tags_given_as_one_string_are_tags_not_letters() -> None:
+    """A real feed (NetNewsWire's test corpus) writes "tags": "workflow, omnifocus"."""
+    item = {"id": "a", "content_text": "x", "tags": "workflow, omnifocus"}
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [item]}
+    assert parse(json.dumps(doc).encode(), None, BASE).entries[0].categories == (
+        "workflow",
+        "omnifocus",
+    )

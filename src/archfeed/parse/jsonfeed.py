@@ -84,6 +84,14 @@ def _json_entry(item: dict[str, Any], base_url: str, feed_author: str | None) ->
         text=text,
         author=_json_authors(item) or feed_author,
         published=read_date(raw_date),
-        tags=item.get("tags") or [],
+        tags=_tags(item.get("tags")),
         origin=origin_link(html if isinstance(html, str) else text, base_url),
     )
+
+
+def _tags(value: Any) -> list[Any]:
+    """`tags` is an array; some feeds give one string ("workflow, omnifocus"), which would
+    otherwise be read letter by letter."""
+    if isinstance(value, str):
+        return [tag.strip() for tag in value.split(",")]
+    return value if isinstance(value, list) else []

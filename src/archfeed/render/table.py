@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archfeed.render.terminal import draw, feed_text
+from archfeed.render.terminal import console, draw, feed_text
 from archfeed.text import clean
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ SOURCE_WIDTH = (8, 22)  # shortest and widest
 TOPICS_WIDTH = 24
 # the title column's due, before any other column is given room: ~half the width, 30 to 56
 TITLE_SHARE, TITLE_MIN, TITLE_DUE = 0.45, 30, 56
-DEFAULT_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,8 @@ def write(entries: Sequence[StoredEntry], summaries: Sequence[str], out: IO[str]
         form: max(len(when(e.published, screen, form)) for e in entries) for form in _DATE_FORMATS
     }
     # no column narrower than its header
-    plan = layout(screen.width or DEFAULT_WIDTH, listing.id_chars, dates,
+    # the width rich will draw at: COLUMNS, else the terminal's own (asked once, here)
+    plan = layout(screen.width or console(out, screen).width, listing.id_chars, dates,
                   max(widest["source"], 6), max(widest["lang"], 4),
                   max(widest["topics"], 6) if widest["topics"] else 0)  # fmt: skip
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False, leading=1)
