@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 # ANSI and OSC sequences, BEL rings), bidi embeddings/overrides/isolates, invisible zero-width
 # characters, and Unicode tag characters. ZWJ/ZWNJ stay: scripts and emoji need them.
 _UNSAFE_CLASS = (
-    "\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    "\ufff9-\ufffb\U000e0000-\U000e007f\x00-\x08\x0b\x0c\x0e-\x1d\x1f"
+    "\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
 )
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}\x1e]")
 _UNSAFE_BUT_RS = re.compile(f"[{_UNSAFE_CLASS}]")  # \x1e stays: it marks paragraphs below
@@ -85,9 +85,8 @@ PARAGRAPH = "\n\n"  # between the paragraphs of an entry's text, as `show` print
 def html_to_paragraphs(html: str) -> str:
     """An article's plain text: as html_to_text, but each block (p, li, h2, br…) a paragraph of
     its own, the paragraphs joined by PARAGRAPH."""
-    # \x1e stands for a block boundary: clean() removes control characters, so it must be
-    # split on first
-    # and the unsafe characters go in one pass over the whole text, not one per paragraph
+    # \x1e stands for a block boundary: the unsafe characters but it go in one pass over the
+    # whole text, then each paragraph's whitespace is collapsed
     parts = _UNSAFE_BUT_RS.sub("", _untagged(html, "\x1e")).split("\x1e")
     return PARAGRAPH.join(filter(None, (_collapsed(part) for part in parts)))
 

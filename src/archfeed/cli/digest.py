@@ -60,9 +60,8 @@ def digest(
         entries = store.entries(window, chars + 1 + TITLE_ROOM)
         now = state.env.now()
         if entries:
-            order = [rule.name for rule in config.topics]
-            order += [topic for source in config.sources for topic in source.topics]
-            text = render.render(render.group(entries, order), chosen, name, now, chars)
+            groups = render.group(entries, config.topic_names())
+            text = render.render(groups, chosen, name, now, chars)
             try:
                 state.out(text)
                 state.env.stdout.flush()

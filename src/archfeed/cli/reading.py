@@ -100,10 +100,8 @@ def list_(
 def _listing(config: Config, store: Store, entries: Sequence[StoredEntry]) -> Listing:
     from archfeed.models import Listing
 
-    configured = {topic for source in config.sources for topic in source.topics}
-    configured.update(rule.name for rule in config.topics)
     ids = store.id_chars([entry.id for entry in entries], MIN_ID_PREFIX)
-    return Listing(ids, frozenset(configured))
+    return Listing(ids, frozenset(config.topic_names()))
 
 
 @app.command()

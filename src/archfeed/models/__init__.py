@@ -123,6 +123,12 @@ class Config:
     sources: tuple[Source, ...] = ()
     topics: tuple[TopicRule, ...] = ()
 
+    def topic_names(self) -> list[str]:
+        """The topics the user named: [topics.*] rules in their order, then sources' topics."""
+        names = [rule.name for rule in self.topics]
+        names += [topic for source in self.sources for topic in source.topics]
+        return names
+
 
 class LangSource(StrEnum):
     """How an entry's language was decided; stored, and shown by `show` as `lang_source`."""

@@ -113,34 +113,38 @@ def _source_state(item: dict[str, Any]) -> str:
     return "ok" if item["last_fetch"] else "never fetched"
 
 
+_TIMES = frozenset({"last_fetch", "last_new"})  # never wrapped in the table
+
+
 def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen: Screen) -> None:
     _known(fmt)
     if fmt == "json":
         write_json(list(rows), out)
         return
     columns = ("name", "last_fetch", "status", "entries", "last_new", "failures")
-    cells = [
-        [*("-" if item[c] is None else str(item[c]) for c in columns), _source_state(item)]
-        for item in rows
-    ]
+
+    def shown(item: dict[str, Any], column: str) -> str:
+        value = item[column]
+        if value is None:
+            return "-"
+        if fmt == "table" and column in _TIMES:  # local, recent ones as ages, as in `list`
+            from archfeed.render.table import when
+
+            return when(parse_iso(value), screen, "full")
+        return str(value)
+
+    cells = [[*(shown(item, c) for c in columns), _source_state(item)] for item in rows]
     if fmt == "plain":
         out.writelines("\t".join(values) + "\n" for values in cells)
         return
     from rich import box
     from rich.table import Table
 
-    from archfeed.render.table import when
-
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in (*columns, "state"):
-        # times as the list table gives them (local, recent ones as ages), never wrapped
-        timed = column in ("last_fetch", "last_new")
-        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=timed,
+        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=column in _TIMES,
                          ratio=1 if column == "state" else None)  # fmt: skip
-    for item, values in zip(rows, cells, strict=True):
-        for index, column in ((1, "last_fetch"), (4, "last_new")):
-            if item[column]:
-                values[index] = when(parse_iso(item[column]), screen, "full")
+    for values in cells:
         table.add_row(*map(feed_text, values))
     draw(out, screen, table)
 

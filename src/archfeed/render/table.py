@@ -118,12 +118,12 @@ def write(entries: Sequence[StoredEntry], summaries: Sequence[str], out: IO[str]
     from rich.text import Text
 
     rows = [_cells(entry, listing) for entry in entries]
-    widest = {key: max((_width(row[key]) for row in rows), default=0) for key in rows[0]}
+    widest = {key: max(_width(row[key]) for row in rows) for key in ("source", "lang", "topics")}
     dates = {
         form: max(len(when(e.published, screen, form)) for e in entries) for form in _DATE_FORMATS
     }
-    # no column narrower than its header
-    # the width rich will draw at: COLUMNS, else the terminal's own (asked once, here)
+    # the width rich will draw at (COLUMNS, else the terminal's own); no column narrower than
+    # its header
     plan = layout(screen.width or console(out, screen).width, listing.id_chars, dates,
                   max(widest["source"], 6), max(widest["lang"], 4),
                   max(widest["topics"], 6) if widest["topics"] else 0)  # fmt: skip

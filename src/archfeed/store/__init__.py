@@ -206,6 +206,10 @@ class Store:
         with self._transaction() as conn:
             return writes.save(conn, fetched)
 
+    def copies(self, me: Article, same: Callable[[Article, Article], bool]) -> tuple[int, ...]:
+        """The stored entries of other sources that `same` takes for copies of `me`."""
+        return clusters.copies(self.conn, me, same)
+
     # -- classification after a config change ----------------------------------------------------
 
     def stale(self, fingerprints: dict[str, str]) -> list[str]:
@@ -232,10 +236,6 @@ class Store:
     ) -> None:
         with self._transaction() as conn:
             writes.reclassify(conn, source, fingerprint, rows)
-
-    def copies(self, me: Article, same: Callable[[Article, Article], bool]) -> tuple[int, ...]:
-        """The stored entries of other sources that `same` takes for copies of `me`."""
-        return clusters.copies(self.conn, me, same)
 
     # -- cross-posts found again under new rules --------------------------------------------------
 
@@ -266,18 +266,11 @@ class Store:
         entries are copies of another."""
         with self._transaction() as conn:
             writes.rekey(conn, [(seq, article.keys) for seq, article in rows])
-            conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
-            joined = set()
-            for seq, me in rows:
-                matches = clusters.copies(conn, me, same, before=seq)
-                if matches:
-                    joined.add(clusters.join(conn, seq, matches))
-            clusters.elect(conn, joined)
+            copies = clusters.rebuild(conn, rows, same)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('matched_with', ?)", (rules,)
             )
-            row = conn.execute("SELECT count(*) FROM entries WHERE canonical = 0").fetchone()
-        return int(row[0])
+        return copies
 
     # -- reading -----------------------------------------------------------------------------------
 

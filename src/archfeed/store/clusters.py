@@ -153,15 +153,16 @@ def elect(
     then only they and the canonical copies so far are weighed (the best of a cluster that
     gained members is the best of its old best and the newcomers), unless a canonical copy
     itself changed: then the whole cluster."""
+    weighed = set(changed) if changed is not None and len(changed) <= MAX_WEIGHED else None
     for cluster in set(clusters):
         scope, params = "", [cluster]
-        if changed is not None and len(changed) <= MAX_WEIGHED:
+        if weighed is not None:
             found = conn.execute(
                 "SELECT seq FROM entries WHERE cluster = ? AND canonical = 1", (cluster,)
             )
             current = [seq for (seq,) in found]
-            if current and not set(current) & set(changed):
-                pool = [*current, *changed]
+            if current and not weighed.intersection(current):
+                pool = [*current, *weighed]
                 scope = f"AND e.seq IN ({', '.join('?' * len(pool))}) "
                 params += pool
         (winner,) = conn.execute(
@@ -177,6 +178,23 @@ def elect(
             (cluster, winner),
         )
         conn.execute("UPDATE entries SET canonical = 1 WHERE seq = ? AND canonical = 0", (winner,))
+
+
+def rebuild(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, Article]],
+    same: Callable[[Article, Article], bool],
+) -> int:  # fmt: skip
+    """Every cluster made again: each entry of `rows` (by seq, in the order stored) joined to
+    the copies `same` finds among the entries stored before it. Returns how many entries are
+    copies of another."""
+    conn.execute("UPDATE entries SET cluster = NULL, canonical = 1")
+    joined = set()
+    for seq, me in rows:
+        matches = copies(conn, me, same, before=seq)
+        if matches:
+            joined.add(join(conn, seq, matches))
+    elect(conn, joined)
+    return int(conn.execute("SELECT count(*) FROM entries WHERE canonical = 0").fetchone()[0])
 
 
 def clusters_of(conn: sqlite3.Connection, seqs: Sequence[int]) -> set[int]:
