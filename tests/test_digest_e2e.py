@@ -203,6 +203,7 @@ def test_prune_keeps_identities_so_fetch_brings_nothing_back(cli: Cli, feeds: Pa
     clock.advance(timedelta(days=100))
     assert cli.fetch().returncode == 0
     total = cli.count()
+    assert cli.run("mark", "read", "--all").returncode == 0  # prune keeps what is unread
     dry = cli.run("prune", "--older-than", "30d", "--dry-run")
     assert dry.stderr == (
         "would delete 3 entries first seen from 2026-01-10 to 2026-01-10 "

@@ -14,7 +14,8 @@ START = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def aged(cli: Cli) -> Cli:
-    """Three entries stored on 10 January and two on 20 April (100 days later); now is 20 April."""
+    """Three entries stored on 10 January and two on 20 April (100 days later), all read (prune
+    keeps unread ones: tests/test_read_state.py); now is 20 April."""
     old = cli.root / "old.xml"
     old.write_bytes(rss("old", [(f"o-{n}", f"Old post {n}", f"Old text {n}.") for n in range(3)]))
     new = cli.root / "new.xml"
@@ -26,6 +27,7 @@ def aged(cli: Cli) -> Cli:
     cli.write_config([("old", str(old)), ("new", str(new))])
     assert cli.fetch().returncode == 0
     assert cli.count() == 5
+    assert cli.run("mark", "read", "--all").returncode == 0
     return cli
 
 

@@ -104,6 +104,9 @@ def prune(
         typer.Option("--yes", "-y", help="Do not ask (scripts, cron: needed without a terminal)"),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Allow --older-than under 7d")] = False,
+    include_unread: Annotated[
+        bool, typer.Option("--include-unread", help="Delete old unread entries too")
+    ] = False,
     undo: Annotated[
         bool, typer.Option("--undo", help="Bring back what the last prune deleted")
     ] = False,
@@ -114,9 +117,10 @@ def prune(
         ),
     ] = False,
 ) -> None:
-    """Delete entries first seen before a cut-off, after saying how many and asking; their
-    identities stay, so a later fetch does not bring them back. The last prune can be undone
-    until the next one or --purge, which give the space back to the disk."""
+    """Delete the read entries first seen before a cut-off (unread ones stay unless asked for),
+    after saying how many and asking; their identities stay, so a later fetch does not bring
+    them back. The last prune can be undone until the next one or --purge, which give the space
+    back to the disk."""
     if sum((older_than is not None, undo, purge)) != 1:
         raise UsageError(
             "prune needs one of --older-than, --undo or --purge",
@@ -129,9 +133,14 @@ def prune(
     assert older_than is not None
     cutoff = state.env.now() - _age(older_than, force)
     with state.store(state.config(required=False)) as store:
-        plan = store.prune_plan(cutoff)
+        plan = store.prune_plan(cutoff, include_unread)
+    if plan.unread_kept:
+        state.say(f"keeping {plan.unread_kept:,} unread entries as old; --include-unread "
+                  "deletes them too")  # fmt: skip
     if not plan.count:
-        state.say(f"nothing to prune: no entry was first seen before {iso(cutoff)}")
+        state.say(f"nothing to prune: no read entry was first seen before {iso(cutoff)}"
+                  if plan.unread_kept else
+                  f"nothing to prune: no entry was first seen before {iso(cutoff)}")  # fmt: skip
         return
     what = f"{_entries(plan)} (before {iso(cutoff)})"
     if dry_run:
@@ -147,7 +156,7 @@ def prune(
             state.say("nothing deleted")
             return
     with state.store(state.config(required=False)) as store, store.fetch_lock(state.waiting):
-        count = store.prune(cutoff, state.env.now())
+        count = store.prune(cutoff, state.env.now(), include_unread)
     state.say(
         f"deleted {count:,} entries first seen before {iso(cutoff)}; 'archfeed prune --undo' "
         "brings them back until the next prune or 'prune --purge'"

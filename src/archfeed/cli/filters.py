@@ -1,6 +1,7 @@
 """The filters `list`, `digest`, `topics` and `langs` share: declared once, read into a Filter.
 
-Owns: the filter options (--source, --topic, --lang, --since, --until, --search), the decorator
+Owns: the filter options (--source, --topic, --lang, --since, --until, --search,
+--read/--unread), the decorator
 that gives a command them as one Filter, reading dates and durations (with the hints a mistaken
 one gets), and checking --source against the sources there are. Never queries entries.
 """
@@ -43,6 +44,10 @@ _FILTERS = {
         str | None, typer.Option(help="Before this ISO date/time, or a duration back")
     ],
     "search": Annotated[str | None, typer.Option(help="Full-text search over title and text")],
+    "read": Annotated[
+        bool | None,
+        typer.Option("--read/--unread", help="Only articles read, or only those not read yet"),
+    ],
 }
 
 Command = TypeVar("Command", bound=Callable[..., None])
@@ -89,6 +94,7 @@ def make_filter(
     since: str | None = None,
     until: str | None = None,
     search: str | None = None,
+    read: bool | None = None,
 ) -> Filter:
     from archfeed.models import Filter
     from archfeed.text import slugify
@@ -106,6 +112,7 @@ def make_filter(
         since=start,
         until=end,
         search=search,
+        read=read,
     )
 
 

@@ -26,7 +26,7 @@ from archfeed.cli.filters import filter_options, known_sources
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from archfeed.models import Config, Filter, Listing, Screen, StoredEntry
+    from archfeed.models import Config, EntryDetail, Filter, Listing, Screen, StoredEntry
     from archfeed.store import Store
 
 TABLE_LIMIT = 50  # a screenful or two; pipes get everything
@@ -113,8 +113,21 @@ def show(
     fmt: DetailFormat = None,
 ) -> None:
     """One entry in full: every field, its whole text, where else it appeared."""
-    from archfeed.errors import ArchfeedError, UsageError
     from archfeed.render import detail
+
+    prefix = id_prefix(entry_id)
+    state = state_of(ctx)
+    chosen = state.format(fmt, DETAIL_FORMATS)
+    config = state.config(required=False)
+    with state.store(config) as store:
+        state.classify_again(config, store)
+        found = one_entry(store, prefix)
+    detail.write_detail(found, chosen, state.env.stdout, screen(state))
+
+
+def id_prefix(entry_id: str) -> str:
+    """An ID argument as `show`, `open` and `mark` take it: an id, or its first 6+ characters."""
+    from archfeed.errors import UsageError
 
     prefix = entry_id.strip().lower()
     if len(prefix) < MIN_ID_PREFIX:
@@ -122,12 +135,14 @@ def show(
             f"'{entry_id}' is too short for an entry id",
             hint=f"give at least {MIN_ID_PREFIX} characters of an id that list shows",
         )
-    state = state_of(ctx)
-    chosen = state.format(fmt, DETAIL_FORMATS)
-    config = state.config(required=False)
-    with state.store(config) as store:
-        state.classify_again(config, store)
-        found = store.detail(prefix)
+    return prefix
+
+
+def one_entry(store: Store, prefix: str) -> EntryDetail:
+    """The one entry whose id starts with `prefix`; none, or more than one, is an error."""
+    from archfeed.errors import ArchfeedError, UsageError
+
+    found = store.detail(prefix)
     if not found:
         raise ArchfeedError(f"no entry with an id starting '{prefix}'",
                             hint="'archfeed list' shows the ids")  # fmt: skip
@@ -135,7 +150,7 @@ def show(
         ids = f"{found[0].entry.id}, {found[1].entry.id}…"
         raise UsageError(f"'{prefix}' starts more than one entry id: {ids}",
                          hint="give more characters of the id")  # fmt: skip
-    detail.write_detail(found[0], chosen, state.env.stdout, screen(state))
+    return found[0]
 
 
 @app.command()

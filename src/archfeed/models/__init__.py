@@ -177,6 +177,7 @@ class StoredEntry:
     topics: tuple[str, ...]
     also_at: tuple[Copy, ...] = ()
     summary: str | None = None  # the feed's own summary beside the text, when it gave one
+    read: bool = False  # the article (any copy of it) was read: `open`, `mark read`
 
 
 @dataclass(frozen=True)
@@ -225,3 +226,4 @@ class Filter:
     all_copies: bool = False
     after_seq: int | None = None  # digests: entries stored after this one…
     upto_seq: int | None = None  # …and up to this one, in insertion order
+    read: bool | None = None  # only read articles (True), only unread ones (False), or both

@@ -52,6 +52,7 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
         "excerpt": summary(entry, excerpt_chars),
         "author": entry.author,
         "also_at": [{"source": c.source, "url": c.url, "title": c.title} for c in entry.also_at],
+        "read": entry.read,
     }
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from archfeed.errors import StoreError
 from archfeed.models import EntryDetail, Filter, LangSource, Source, SourceHealth, StoredEntry
-from archfeed.store import clusters, query, transactions, trash, writes
+from archfeed.store import clusters, query, reads, transactions, trash, writes
 from archfeed.store.dates import stored_time
 from archfeed.store.trash import Plan
 from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -125,16 +125,16 @@ class Store:
         rows = self.conn.execute("SELECT key FROM tombstones WHERE source = ?", (source,))
         return {key for (key,) in rows}
 
-    def prune_plan(self, before: datetime) -> Plan:
-        """What prune(before) would delete."""
-        return trash.plan(self.conn, iso(before))
+    def prune_plan(self, before: datetime, unread: bool = False) -> Plan:
+        """What prune(before, …, unread) would delete."""
+        return trash.plan(self.conn, iso(before), unread)
 
-    def prune(self, before: datetime, now: datetime) -> int:
-        """Move the entries first seen before `before` to the trash, their identities kept as
-        tombstones (dated `now`); the previous prune's trash is emptied and its space given
-        back to the disk. Returns how many went."""
+    def prune(self, before: datetime, now: datetime, unread: bool = False) -> int:
+        """Move the read entries first seen before `before` (the unread ones too with `unread`)
+        to the trash, their identities kept as tombstones (dated `now`); the previous prune's
+        trash is emptied and its space given back to the disk. Returns how many went."""
         with self._transaction() as conn:
-            count, emptied = trash.prune(conn, iso(before), iso(now))
+            count, emptied = trash.prune(conn, iso(before), iso(now), unread)
         if emptied:
             self._give_space_back()
         return count
@@ -158,6 +158,19 @@ class Store:
     def _give_space_back(self) -> None:
         self.conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")
         self.conn.execute("VACUUM")
+
+    # -- read state -------------------------------------------------------------------------------
+
+    def mark(self, ids: Sequence[str], read: bool, now: datetime) -> int:
+        """The articles of these entries read (at `now`) or unread; returns how many changed."""
+        with self._transaction() as conn:
+            return reads.mark(conn, ids, iso(now) if read else None)
+
+    def mark_matching(self, where: Filter, read: bool, now: datetime) -> int:
+        """The articles with a copy the filter selects read or unread, as mark() does."""
+        with self._transaction() as conn:
+            clauses, params = query.selected(conn, where)
+            return reads.mark_matching(conn, clauses, params, iso(now) if read else None)
 
     # -- digests --------------------------------------------------------------------------------
 

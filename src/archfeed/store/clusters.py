@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from archfeed.models import Copy, StoredEntry
+from archfeed.store import reads
 from archfeed.store.dates import UNDATED, stored_time
 
 if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py)
@@ -119,8 +120,9 @@ def write_bands(
 
 
 def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
-    """Put the entry and its matches (all by seq) in one cluster, merging their clusters. A
-    cluster is named by the smallest seq ever in it, so its name never changes."""
+    """Put the entry and its matches (all by seq) in one cluster, merging their clusters, and
+    the article read when a part of it was. A cluster is named by the smallest seq ever in it,
+    so its name never changes."""
     members = [seq, *matches]
     marks = ", ".join("?" * len(members))
     names = {
@@ -140,6 +142,7 @@ def join(conn: sqlite3.Connection, seq: int, matches: Iterable[int]) -> int:
         "AND cluster IS NOT ?",
         [cluster, *members, *merged, cluster],
     )
+    reads.spread(conn, cluster)
     return int(cluster)
 
 

@@ -41,7 +41,7 @@ def matching(conn: sqlite3.Connection, where: Filter) -> int:
 
 
 def _listed(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
-    clauses, params = _where(conn, where)
+    clauses, params = selected(conn, where)
     if not where.all_copies:  # one row per article: its canonical copy
         clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     return clauses, params
@@ -122,7 +122,7 @@ def _maybe(value: str | None) -> datetime | None:
 def counts(conn: sqlite3.Connection, by: str, where: Filter) -> list[tuple[str, int]]:
     """(value, articles) per language or per topic among the articles the filter selects, most
     first. An article is counted once, by its canonical copy, with the topics of all its copies."""
-    clauses, params = _where(conn, where)
+    clauses, params = selected(conn, where)
     clauses = f"{clauses} AND canonical = 1" if clauses else "WHERE canonical = 1"
     if by == "lang":
         sql = f"SELECT lang, count(*) AS n FROM entries {clauses} GROUP BY lang"
@@ -170,7 +170,8 @@ def _topic_clause(conn: sqlite3.Connection, topics: tuple[str, ...]) -> tuple[st
     )
 
 
-def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
+def selected(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
+    """The WHERE clause (and its parameters) of the entries the filter selects, every copy."""
     clauses: list[str] = []
     params: list[object] = []
     if where.sources:
@@ -189,6 +190,8 @@ def _where(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
     if where.until:
         clauses.append("published < ?")
         params.append(iso(where.until))
+    if where.read is not None:
+        clauses.append("read_at IS NOT NULL" if where.read else "read_at IS NULL")
     if where.after_seq is not None:
         clauses.append("seq > ?")
         params.append(where.after_seq)
@@ -250,7 +253,8 @@ _SAME_AS = {"k8s": "kubernetes"}  # a developer's short names for what articles 
 
 # what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows
 _STORED = (
-    "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics, summary"
+    "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics, summary, "
+    "read_at IS NOT NULL AS read"
 )
 
 
@@ -267,4 +271,5 @@ def _stored(row: sqlite3.Row) -> StoredEntry:
         lang=row["lang"],
         topics=tuple(json.loads(row["topics"])),
         summary=row["summary"],
+        read=bool(row["read"]),
     )

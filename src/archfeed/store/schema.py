@@ -240,6 +240,17 @@ def _item_memos_v12(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX entries_cluster_canonical ON entries (cluster, canonical)")
 
 
+def _read_state_v13(db: sqlite_utils.Database) -> None:
+    """v13: when an article was read (NULL: unread), the same on every copy of it
+    (store/reads.py), and in the trash beside it; unread articles newest first, for `--unread`."""
+    for table in ("entries", "pruned_entries"):
+        db.table(table).add_column("read_at", str)
+    db.execute(
+        "CREATE INDEX entries_unread_newest ON entries (published, id) "
+        "WHERE canonical = 1 AND read_at IS NULL"
+    )
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -253,4 +264,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _undoable_prune_v10,
     _authors_by_name_v11,
     _item_memos_v12,
+    _read_state_v13,
 ]

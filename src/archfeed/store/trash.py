@@ -16,21 +16,28 @@ from archfeed.store import clusters
 from archfeed.store.writes import newest_seq
 
 _OLD = "FROM entries WHERE first_seen < ?"
+_OLD_READ = f"{_OLD} AND read_at IS NOT NULL"  # unread entries stay unless asked for
 # the side tables of an entry, each with its trash
 _SIDES = (("entry_topics", "pruned_topics"), ("entry_bands", "pruned_bands"))
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a prune would delete: how many entries, first seen from `oldest` to `newest`."""
+    """What a prune would delete: how many entries, first seen from `oldest` to `newest`, and
+    how many unread entries as old it keeps."""
 
     count: int
     oldest: str | None
     newest: str | None
+    unread_kept: int = 0
 
 
-def plan(conn: sqlite3.Connection, before: str) -> Plan:
-    return _span(conn, _OLD, (before,))
+def plan(conn: sqlite3.Connection, before: str, unread: bool) -> Plan:
+    span = _span(conn, _OLD if unread else _OLD_READ, (before,))
+    if unread:
+        return span
+    (kept,) = conn.execute(f"SELECT count(*) {_OLD} AND read_at IS NULL", (before,)).fetchone()
+    return Plan(span.count, span.oldest, span.newest, int(kept))
 
 
 def _span(conn: sqlite3.Connection, rows: str, params: tuple[str, ...] = ()) -> Plan:
@@ -40,27 +47,29 @@ def _span(conn: sqlite3.Connection, rows: str, params: tuple[str, ...] = ()) -> 
     return Plan(int(count), oldest, newest)
 
 
-def prune(conn: sqlite3.Connection, before: str, now: str) -> tuple[int, int]:
-    """Move the entries first seen before `before` into the trash (emptied first: the prune
-    before this one can no longer be undone), tombstone their identities; clusters they leave
-    elect a new canonical copy. Returns (pruned now, entries of the trash emptied)."""
+def prune(conn: sqlite3.Connection, before: str, now: str, unread: bool) -> tuple[int, int]:
+    """Move the read entries first seen before `before` (and the unread ones with `unread`)
+    into the trash (emptied first: the prune before this one can no longer be undone),
+    tombstone their identities; clusters they leave elect a new canonical copy. Returns
+    (pruned now, entries of the trash emptied)."""
+    old = _OLD if unread else _OLD_READ
     emptied = purge(conn)
     # the numbers of what goes are never given again (writes.newest_seq): digest marks passed them
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('seq_high', ?)", (str(newest_seq(conn)),)
     )
-    seqs = f"SELECT seq {_OLD}"
-    conn.execute(f"INSERT INTO pruned_entries SELECT * {_OLD}", (before,))
+    seqs = f"SELECT seq {old}"
+    conn.execute(f"INSERT INTO pruned_entries SELECT * {old}", (before,))
     for side, trash in _SIDES:
         conn.execute(f"INSERT INTO {trash} SELECT * FROM {side} WHERE seq IN ({seqs})", (before,))
     conn.execute(
-        f"INSERT OR IGNORE INTO tombstones (source, key, pruned) SELECT source, key, ? {_OLD}",
+        f"INSERT OR IGNORE INTO tombstones (source, key, pruned) SELECT source, key, ? {old}",
         (now, before),
     )
     left = {row[0] for row in conn.execute(
-        f"SELECT DISTINCT cluster {_OLD} AND cluster IS NOT NULL", (before,)
+        f"SELECT DISTINCT cluster {old} AND cluster IS NOT NULL", (before,)
     )}  # fmt: skip
-    count = conn.execute(f"DELETE {_OLD}", (before,)).rowcount  # triggers: index, side tables
+    count = conn.execute(f"DELETE {old}", (before,)).rowcount  # triggers: index, side tables
     clusters.elect(conn, left)
     return count, emptied
 
