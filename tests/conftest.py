@@ -55,6 +55,7 @@ ENTRY_KEYS = frozenset(
         "excerpt",
         "author",
         "also_at",
+        "read",
     }
 )
 

@@ -42,7 +42,9 @@ def test_quiet_prints_nothing_but_errors(stored: Cli) -> None:
 
 
 def test_colour_on_a_terminal_never_under_no_color_or_in_a_pipe(stored: Cli) -> None:
-    table = ("list", "--format", "table")
+    # read rows and no links: then colour is all that tells the two tables apart
+    assert stored.run("mark", "read", "--all").returncode == 0
+    table = ("list", "--format", "table", "--hyperlinks", "never")
     coloured = stored.run(*table, terminal=True, env={"TERM": "xterm-256color"})
     assert SGR.search(coloured.stdout), "a terminal gets colour"
     plain = stored.run(*table, terminal=True, env={"TERM": "xterm-256color", "NO_COLOR": "1"})

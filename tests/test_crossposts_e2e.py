@@ -283,6 +283,8 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
         conn.execute("DROP TABLE item_memos")  # and v12's
         conn.execute("DROP INDEX entries_cluster_canonical")
         conn.execute("CREATE INDEX idx_entries_cluster ON entries (cluster)")
+        conn.execute("DROP INDEX entries_unread_newest")  # and v13's
+        conn.execute("ALTER TABLE entries DROP COLUMN read_at")
         conn.execute("PRAGMA user_version = 7")
     conn.close()
     assert len(cli.list_json()) == 5  # the old duplicates; reading never writes

@@ -35,7 +35,12 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "titl
 def has_control(name: str) -> bool:
     """Whether a name the user gave holds what `clean` would strip, or a tab or line break: a
     name is printed raw, in TSV rows and terminals."""
-    return bool(_UNSAFE.search(name)) or any(c in name for c in "\t\n\r")
+    return has_unsafe(name) or any(c in name for c in "\t\n\r")
+
+
+def has_unsafe(text: str) -> bool:
+    """Whether `text` holds what `clean` strips as unsafe (whitespace aside)."""
+    return bool(_UNSAFE.search(text))
 
 
 def clean(text: str) -> str:

@@ -47,6 +47,7 @@ class State:
     quiet: bool = False
     verbose: bool = False
     debug: bool = False
+    no_pager: bool = False
 
     def config(self, required: bool = True) -> Config:
         from archfeed.config import default_config_path, load
@@ -145,6 +146,9 @@ def _global(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors")] = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Never page a long table ($ARCHFEED_PAGER, $PAGER)")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -155,6 +159,7 @@ def _global(
     state = state_of(ctx)
     state.config_path, state.db_path = config, db
     state.quiet, state.verbose, state.debug = quiet, verbose and not quiet, debug
+    state.no_pager = no_pager
 
 
 def state_of(ctx: typer.Context) -> State:
@@ -182,3 +187,5 @@ def format_option(formats: Collection[str], default: str | None = None) -> Any:
 ListFormat = Annotated[str | None, format_option(LIST_FORMATS)]
 DetailFormat = Annotated[str | None, format_option(DETAIL_FORMATS)]
 DigestFormat = Annotated[str | None, format_option(DIGEST_FORMATS, default="text")]
+# a command's own --no-pager, beside the global one: `archfeed list --no-pager` is what is typed
+NoPager = Annotated[bool, typer.Option("--no-pager", help="Never page a long table")]

@@ -65,9 +65,17 @@ class Environment:
 
     @property
     def width(self) -> int | None:
-        """The terminal width the user set with COLUMNS; None lets rich ask the terminal."""
+        """The width tables are drawn at: COLUMNS, else the terminal's own when stdout is one
+        (measured here, since a table for the pager is drawn into a buffer); None: unknown."""
         value = self.environ.get("COLUMNS", "")
-        return int(value) if value.isdigit() and int(value) > 0 else None
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+        if not self.stdout_is_terminal:
+            return None
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):  # a test's StringIO, a closed stream
+            return None
 
     @property
     def zone(self) -> tzinfo | None:

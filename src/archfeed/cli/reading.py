@@ -17,11 +17,14 @@ from archfeed.cli.app import (
     LIST_FORMATS,
     DetailFormat,
     ListFormat,
+    NoPager,
     State,
     app,
     state_of,
 )
 from archfeed.cli.filters import filter_options, known_sources
+from archfeed.cli.pager import paged
+from archfeed.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,16 +36,23 @@ TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 # the text read beyond an excerpt: room for the title a text may begin with (render.summary)
 TITLE_ROOM = 300
 MIN_ID_PREFIX = 6
+HYPERLINKS = ("auto", "always", "never")
 
 
-def screen(state: State) -> Screen:
-    """What this run's stdout is, for the renderers."""
+def screen(state: State, hyperlinks: str = "never") -> Screen:
+    """What this run's stdout is, for the renderers; `hyperlinks` as --hyperlinks says it."""
     from archfeed.models import Screen
 
     env = state.env
     colours = env.colours
+    if hyperlinks not in HYPERLINKS:
+        raise UsageError(f"--hyperlinks takes {', '.join(HYPERLINKS)}, not {hyperlinks!r}",
+                         hint="auto: on a terminal that is not TERM=dumb")  # fmt: skip
+    links = hyperlinks == "always" or (
+        hyperlinks == "auto" and env.stdout_is_terminal and env.environ.get("TERM") != "dumb"
+    )
     return Screen(env.stdout_is_terminal or colours is not None, colours, env.width, env.zone,
-                  env.now())  # fmt: skip
+                  env.now(), links)  # fmt: skip
 
 
 @app.command("list")
@@ -71,11 +81,21 @@ def list_(
         bool,
         typer.Option("--all", help="Every copy of a cross-posted article, not just the canonical"),
     ] = False,
+    hyperlinks: Annotated[
+        str,
+        typer.Option(
+            metavar="auto|always|never",
+            help="Titles in the table as links a terminal opens: auto, on a terminal that is not "
+            "TERM=dumb",
+        ),
+    ] = "auto",
+    no_pager: NoPager = False,
 ) -> None:
     """The entries, newest first: one per article, with where else it appeared."""
     from archfeed import render
 
     state = state_of(ctx)
+    shown = screen(state, hyperlinks)
     config = state.config(required=False)
     chosen = state.format(fmt, LIST_FORMATS)
     if limit is None:
@@ -92,7 +112,9 @@ def list_(
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
-    render.write_entries(entries, chosen, chars, state.env.stdout, screen(state), listing)
+    state.no_pager |= no_pager
+    with paged(state, chosen == "table") as out:
+        render.write_entries(entries, chosen, chars, out, shown, listing)
     if total > len(entries):
         state.say(f"{len(entries)} of {total:,} entries; --limit 0 shows them all")
 
@@ -111,6 +133,7 @@ def show(
         str, typer.Argument(metavar="ID", help="An entry's id, or 6+ of its first characters")
     ],
     fmt: DetailFormat = None,
+    no_pager: NoPager = False,
 ) -> None:
     """One entry in full: every field, its whole text, where else it appeared."""
     from archfeed.render import detail
@@ -122,13 +145,13 @@ def show(
     with state.store(config) as store:
         state.classify_again(config, store)
         found = one_entry(store, prefix)
-    detail.write_detail(found, chosen, state.env.stdout, screen(state))
+    state.no_pager |= no_pager
+    with paged(state, chosen == "table") as out:
+        detail.write_detail(found, chosen, out, screen(state))
 
 
 def id_prefix(entry_id: str) -> str:
     """An ID argument as `show`, `open` and `mark` take it: an id, or its first 6+ characters."""
-    from archfeed.errors import UsageError
-
     prefix = entry_id.strip().lower()
     if len(prefix) < MIN_ID_PREFIX:
         raise UsageError(
@@ -140,7 +163,7 @@ def id_prefix(entry_id: str) -> str:
 
 def one_entry(store: Store, prefix: str) -> EntryDetail:
     """The one entry whose id starts with `prefix`; none, or more than one, is an error."""
-    from archfeed.errors import ArchfeedError, UsageError
+    from archfeed.errors import ArchfeedError
 
     found = store.detail(prefix)
     if not found:
@@ -154,7 +177,7 @@ def one_entry(store: Store, prefix: str) -> EntryDetail:
 
 
 @app.command()
-def sources(ctx: typer.Context, fmt: DetailFormat = None) -> None:
+def sources(ctx: typer.Context, fmt: DetailFormat = None, no_pager: NoPager = False) -> None:
     """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
     and whether it moved or is gone."""
     from archfeed.render import detail
@@ -165,7 +188,9 @@ def sources(ctx: typer.Context, fmt: DetailFormat = None) -> None:
     with state.store(config) as store:
         health = store.health()
     rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
-    detail.write_sources(rows, chosen, state.env.stdout, screen(state))
+    state.no_pager |= no_pager
+    with paged(state, chosen == "table") as out:
+        detail.write_sources(rows, chosen, out, screen(state))
 
 
 @app.command()

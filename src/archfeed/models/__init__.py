@@ -195,13 +195,15 @@ class EntryDetail:
 @dataclass(frozen=True)
 class Screen:
     """What a table is drawn for: a terminal or not, its colours (rich's names: "standard",
-    "256", "truecolor"; None: none) and how wide (None: ask the terminal)."""
+    "256", "truecolor"; None: none), how wide (None: ask the terminal), and whether it takes
+    hyperlinks."""
 
     terminal: bool = False
     colours: str | None = None
     width: int | None = None
     zone: tzinfo | None = None  # the reader's time zone for tables; None: UTC
     now: datetime | None = None  # what ages ("35 min") are counted from; None: no ages
+    links: bool = False  # titles as OSC 8 hyperlinks to their (safe) links
 
 
 @dataclass(frozen=True)

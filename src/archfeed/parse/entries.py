@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from archfeed.models import ParsedEntry
-from archfeed.text import clean, excerpt, person, shared_openings
+from archfeed.text import clean, excerpt, has_unsafe, person, shared_openings
 
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _UNTITLED_LENGTH = 80
@@ -183,8 +183,10 @@ def identity(guid: str | None, url: str | None, title: str, date: Any, text: str
 
 
 def safe_url(value: Any, base_url: str) -> str | None:
-    """An absolute http(s) URL, or None: a `javascript:` or `data:` link is never passed on."""
-    if not isinstance(value, str) or not value.strip():
+    """An absolute http(s) URL, or None: a `javascript:` or `data:` link is never passed on, nor
+    one holding a control, invisible or direction character (an escape sequence, a spoofed
+    host), which no real URL has: no part of it is taken for a link."""
+    if not isinstance(value, str) or not value.strip() or has_unsafe(value):
         return None
     url = clean(urljoin(base_url, value.strip()) if base_url.startswith("http") else value.strip())
     return url if urlsplit(url).scheme.lower() in _SAFE_SCHEMES else None

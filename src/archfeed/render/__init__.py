@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not
     Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
 
 ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang", "topics",
-              "excerpt", "author", "also_at")  # fmt: skip
+              "excerpt", "author", "also_at", "read")  # fmt: skip
 
 
 # what may stand between a title and the rest of a text that repeats it
@@ -113,6 +113,7 @@ def _csv(entries: Sequence[StoredEntry], excerpt_chars: int, out: IO[str], _: Sc
         item = entry_object(entry, excerpt_chars)
         item["topics"] = ";".join(item["topics"])
         item["also_at"] = ";".join(f"{c['source']}={c['url'] or ''}" for c in item["also_at"])
+        item["read"] = "true" if item["read"] else "false"  # as JSON writes it, not Python
         writer.writerow(
             [_inert_cell("" if item[key] is None else str(item[key])) for key in ENTRY_KEYS]
         )

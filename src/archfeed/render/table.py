@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archfeed.render.terminal import console, draw, feed_text
+from archfeed.render.terminal import NO_BREAK, console, draw, feed_text
 from archfeed.text import clean
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from archfeed.models import Listing, Screen, StoredEntry
 
 UNDATED = "undated"
@@ -127,25 +129,29 @@ def write(entries: Sequence[StoredEntry], summaries: Sequence[str], out: IO[str]
     plan = layout(screen.width or console(out, screen).width, listing.id_chars, dates,
                   max(widest["source"], 6), max(widest["lang"], 4),
                   max(widest["topics"], 6) if widest["topics"] else 0)  # fmt: skip
-    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False, leading=1)
+    # without colours, no style at all (NO_COLOR, TERM=dumb): only a hyperlink, when asked for
+    tone = (lambda style: style) if screen.colours else (lambda style: "")
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False, leading=1,
+                  header_style=tone("table.header"))  # fmt: skip
 
     def column(header: str, width: int, **style: Any) -> None:
         table.add_column(header, min_width=width, max_width=width, **style)
 
-    column("id", plan.id, style="yellow", no_wrap=True)
-    column("date", plan.date_width, style="cyan", no_wrap=True)
-    column("source", plan.source, style="magenta", no_wrap=True, overflow="ellipsis")
+    column("id", plan.id, style=tone("yellow"), no_wrap=True)
+    column("date", plan.date_width, style=tone("cyan"), no_wrap=True)
+    column("source", plan.source, style=tone("magenta"), no_wrap=True, overflow="ellipsis")
     if plan.lang:
         column("lang", plan.lang, no_wrap=True)
     if plan.topics:
-        column("topics", plan.topics, style="green", overflow="fold")
+        column("topics", plan.topics, style=tone("green"), overflow="fold")
     table.add_column("title", ratio=1, overflow="fold")  # a CJK line has no space to wrap at
     for entry, row, text in zip(entries, rows, summaries, strict=True):
-        body: list[Text] = [feed_text(entry.title, style="bold")]
+        body: list[Text] = [_title(entry, screen)]
         if text:
-            body.append(feed_text(text, style="dim"))
+            body.append(feed_text(text, style=tone("dim")))
         if row["where"]:
-            body.append(Text(row["where"], style="dim italic", no_wrap=True, overflow="ellipsis"))
+            body.append(Text(row["where"], style=tone("dim italic"), no_wrap=True,
+                             overflow="ellipsis"))  # fmt: skip
         date = when(entry.published, screen, plan.date)
         cells = [feed_text(entry.id[: plan.id]), feed_text(date), feed_text(row["source"])]
         if plan.lang:
@@ -154,6 +160,25 @@ def write(entries: Sequence[StoredEntry], summaries: Sequence[str], out: IO[str]
             cells.append(feed_text(row["topics"]))
         table.add_row(*cells, Group(*body))
     draw(out, screen, table)
+
+
+# before an unread title where no colour can tell it from a read one; held to the title's first
+# word, as a line of CJK (one long word) would leave it alone on a line
+UNREAD_MARK = "*" + NO_BREAK
+
+
+def _title(entry: StoredEntry, screen: Screen) -> Text:
+    """An unread title bright (or marked, without colours), a read one dim; a link to the
+    entry's URL when the screen takes links and the URL is safe to hand a terminal."""
+    from rich.style import Style
+
+    from archfeed.text import web_link
+
+    link = web_link(entry.url) if screen.links else None
+    if screen.colours:
+        return feed_text(entry.title, Style(dim=entry.read, bold=not entry.read, link=link))
+    title = entry.title if entry.read else UNREAD_MARK + entry.title
+    return feed_text(title, style=Style(link=link) if link else "")
 
 
 def _cells(entry: StoredEntry, listing: Listing) -> dict[str, str]:

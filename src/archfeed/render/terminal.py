@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.cells import CellTable
     from rich.console import Console, JustifyMethod, OverflowMethod
     from rich.containers import Lines
+    from rich.style import Style
     from rich.text import Text
 
     from archfeed.models import Screen
@@ -40,7 +41,9 @@ def console(out: IO[str], screen: Screen) -> Console:
         width=screen.width,
         force_terminal=screen.terminal,
         no_color=screen.colours is None,
-        color_system=screen.colours,  # type: ignore[arg-type]  # one of rich's names, or None
+        # rich writes a hyperlink only through a colour system: without colours, the table
+        # itself asks for no style but the links (render/table.py)
+        color_system=screen.colours or ("standard" if screen.links else None),  # type: ignore[arg-type]
         _environ={},
     )
 
@@ -51,7 +54,7 @@ def draw(out: IO[str], screen: Screen, *renderables: Any) -> None:
         console(out, screen).print(*renderables)
 
 
-def feed_text(value: str = "", style: str = "") -> Text:
+def feed_text(value: str = "", style: str | Style = "") -> Text:
     """Feed text for a table cell: literal (never markup), and wrapped only where a terminal
     reader would break it: never at a no-break space (French « », 12 000 €, 90 s)."""
     return _joined_type()(value, style=style)
