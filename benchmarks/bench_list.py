@@ -9,9 +9,10 @@ load and made again from their own SQL, as a bulk load does; no ANALYZE, as arch
 Dates spread over 3 years; languages en 70%, ru 20%, the rest de/fr/es/uk/zh/ja; 30 topics with
 a Zipf-like spread, 1-3 per entry; titles and short texts from genfeeds.py's vocabularies; 1% of
 entries are later copies of another (cluster set, canonical = 0), the rest canonical with no
-cluster. Then times, median of `--runs`: the query in-process (Store.entries, as `list` calls it)
-and the commands through a subprocess, with a common and a rare topic and search word, and
-`archfeed --version`. archfeed is `$ARCHFEED_BIN`, default the one beside this Python.
+cluster; every entry is read but the oldest 1%. Then times, median of `--runs`: the query
+in-process (Store.entries, as `list` calls it) and the commands through a subprocess, with a
+common and a rare topic and search word, `--unread` and `--read`, and `archfeed --version`.
+archfeed is `$ARCHFEED_BIN`, default the one beside this Python.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def rows(count: int, seed: int) -> Iterator[tuple[tuple[object, ...], list[str]]
         ), topics  # fmt: skip
 
 
+READ = "all but the oldest 1%"  # the read state the database is built with
+
 INSERT = (
     "INSERT INTO entries (seq, id, source, key, url, title, text, author, published, first_seen, "
     "updated, lang, lang_source, text_lang, text_lang_source, topics, categories, content_hash, "
@@ -135,6 +138,9 @@ def build(db: Path, count: int, seed: int) -> None:
             yield row
 
     conn.executemany(INSERT, entries())
+    # a reader who has read everything but the oldest 1%: the worst case for --unread, whose
+    # matches are the last rows of a newest-first scan
+    conn.execute("UPDATE entries SET read_at = first_seen WHERE seq > ?", (count // 100,))
     topic_rows.sort()
     conn.executemany("INSERT INTO entry_topics (topic, seq) VALUES (?, ?)", topic_rows)
     conn.execute(
@@ -146,7 +152,7 @@ def build(db: Path, count: int, seed: int) -> None:
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
-    Path(f"{db}.complete").write_text(json.dumps({"entries": count, "seed": seed}))
+    Path(f"{db}.complete").write_text(json.dumps({"entries": count, "seed": seed, "read": READ}))
 
 
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -168,7 +174,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     marker = Path(f"{args.db}.complete")
-    wanted = {"entries": args.entries, "seed": args.seed}
+    wanted = {"entries": args.entries, "seed": args.seed, "read": READ}
     if not (args.db.exists() and marker.exists() and json.loads(marker.read_text()) == wanted):
         print(f"building {args.db} ({args.entries:,} entries)…", file=sys.stderr, flush=True)
         started = time.perf_counter()
@@ -201,6 +207,11 @@ def main() -> None:
             label = f"--search {word} ({found:,} entries match)"
             cases.append((f"query: {label}", query(Filter(search=word, limit=50)), 50))
             argv = ("list", "--search", word, "--limit", "50", "--format", "json")
+            cases.append((f"end to end: list {label}", command(*argv), 250))
+        for flag, read in (("--unread", False), ("--read", True)):
+            label = f"{flag} (the oldest 1% unread)"
+            cases.append((f"query: {label}", query(Filter(read=read, limit=50)), 10))
+            argv = ("list", flag, "--limit", "50", "--format", "json")
             cases.append((f"end to end: list {label}", command(*argv), 250))
         cases.append(("end to end: archfeed --version", command("--version"), 120))
         print(

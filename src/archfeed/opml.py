@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from archfeed.errors import UsageError
 from archfeed.models import Source
 from archfeed.text import clean, is_lang_code, slugify, source_name
+from archfeed.text.toml import source_block
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -33,8 +34,6 @@ _DTD_MARKS = tuple(
 )
 # characters XML 1.0 cannot carry at all, not even as character references
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-_TOML_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f]')
 
 
 @dataclass(frozen=True)
@@ -204,25 +203,7 @@ def _xml_safe(value: str) -> str:
 
 def toml_blocks(sources: Iterable[Source]) -> str:
     """The `[[source]]` tables of `sources` as feeds.toml would hold them, a blank line apart."""
-    blocks = []
-    for source in sources:
-        lines = ["[[source]]", f"name = {toml_string(source.name)}"]
-        lines.append(f"url = {toml_string(source.url)}")
-        if source.topics:
-            lines.append(f"topics = [{', '.join(map(toml_string, source.topics))}]")
-        if source.lang:
-            lines.append(f"lang = {toml_string(source.lang)}")
-        if not source.enabled:
-            lines.append("enabled = false")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-
-    def escape(match: re.Match[str]) -> str:
-        char = match.group()
-        return _TOML_ESCAPES.get(char) or f"\\u{ord(char):04X}"
-
-    return '"' + _TOML_NEEDS_ESCAPE.sub(escape, value) + '"'
+    return "\n".join(
+        source_block(source.name, source.url, source.topics, source.lang, source.enabled)
+        for source in sources
+    )

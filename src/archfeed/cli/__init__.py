@@ -18,12 +18,23 @@ from collections.abc import Sequence
 
 import typer
 
-from archfeed.cli import digest, fetching, marks, opml, reading, setup
+from archfeed.cli import digest, fetching, marks, opml, reading, setup, subscribe
 from archfeed.cli.app import State, app
 from archfeed.cli.environment import Environment, OutputError
 from archfeed.errors import ArchfeedError, ExitCode
 
-__all__ = ["app", "digest", "fetching", "main", "marks", "opml", "reading", "run", "setup"]
+__all__ = [
+    "app",
+    "digest",
+    "fetching",
+    "main",
+    "marks",
+    "opml",
+    "reading",
+    "run",
+    "setup",
+    "subscribe",
+]
 
 
 def main() -> None:

@@ -72,22 +72,39 @@ def write_starter(path: Path) -> None:
 
 def load(path: Path) -> Config:
     """Read and validate a config file; every problem found is reported at once."""
+    return parse_text(path, decode(path, read_bytes(path)))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, read with a bound: `-c /dev/zero` is not a config."""
     try:
-        with path.open("rb") as handle:  # a bounded read: `-c /dev/zero` is not a config
+        with path.open("rb") as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise ConfigError(
-                f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file",
-                hint="pass the feeds.toml with --config",
-            )
-        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is no TOML
     except FileNotFoundError:
         raise ConfigError(
             f"no config file at {path}",
             hint="create one with 'archfeed init', or pass --config / set ARCHFEED_CONFIG",
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file",
+            hint="pass the feeds.toml with --config",
+        )
+    return raw
+
+
+def decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")  # an editor's byte-order mark is no TOML
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def parse_text(path: Path, text: str) -> Config:
+    """Validate `text` as the config file at `path` holds it: relative paths are relative to its
+    folder, and messages name it."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
