@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,17 @@ def test_read_rows_are_dim_and_unread_rows_bright_or_marked(linked: Cli) -> None
 )  # fmt: skip
 def test_web_link_takes_http_urls_made_inert(url: str | None, link: str | None) -> None:
     assert web_link(url) == link
+
+
+def test_the_bytes_the_entry_point_writes_hold_no_hostile_link(linked: Cli) -> None:
+    """Through the installed entry point, on the bytes of stdout: the one safe link, and no
+    ESC of a feed's, no BEL, no C1 string terminator (UTF-8 C2 9C, or raw), no javascript:."""
+    done = subprocess.run(linked.command("list", "--format", "table", "--hyperlinks", "always"),
+                          capture_output=True, env=linked.env, timeout=30, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    raw = done.stdout
+    assert b"\x1b]8;" in raw and SAFE.encode() in raw
+    links = re.findall(rb"\x1b\]8;[^;]*;([^\x1b]*)\x1b\\", raw)
+    assert set(links) == {SAFE.encode(), b""}
+    for hostile in (b"\x07", b"\xc2\x9c", b"\x9c", b"phish", b"javascript:"):
+        assert hostile not in raw

@@ -23,11 +23,12 @@ from archfeed.cli.app import (
     state_of,
 )
 from archfeed.cli.filters import filter_options, known_sources
-from archfeed.cli.pager import paged
 from archfeed.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractContextManager
+    from typing import IO
 
     from archfeed.models import Config, EntryDetail, Filter, Listing, Screen, StoredEntry
     from archfeed.store import Store
@@ -112,11 +113,19 @@ def list_(
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
-    state.no_pager |= no_pager
-    with paged(state, chosen == "table") as out:
+    with _paged(state, no_pager, chosen == "table") as out:
         render.write_entries(entries, chosen, chars, out, shown, listing)
     if total > len(entries):
         state.say(f"{len(entries)} of {total:,} entries; --limit 0 shows them all")
+
+
+def _paged(state: State, no_pager: bool, table: bool) -> AbstractContextManager[IO[str]]:
+    """Where a command's output goes: through the pager when it is a long table
+    (cli/pager.py), with the command's own --no-pager beside the global one."""
+    from archfeed.cli.pager import paged  # shlex, subprocess: not in every command's start-up
+
+    state.no_pager |= no_pager
+    return paged(state, table)
 
 
 def _listing(config: Config, store: Store, entries: Sequence[StoredEntry]) -> Listing:
@@ -145,8 +154,7 @@ def show(
     with state.store(config) as store:
         state.classify_again(config, store)
         found = one_entry(store, prefix)
-    state.no_pager |= no_pager
-    with paged(state, chosen == "table") as out:
+    with _paged(state, no_pager, chosen == "table") as out:
         detail.write_detail(found, chosen, out, screen(state))
 
 
@@ -188,8 +196,7 @@ def sources(ctx: typer.Context, fmt: DetailFormat = None, no_pager: NoPager = Fa
     with state.store(config) as store:
         health = store.health()
     rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
-    state.no_pager |= no_pager
-    with paged(state, chosen == "table") as out:
+    with _paged(state, no_pager, chosen == "table") as out:
         detail.write_sources(rows, chosen, out, screen(state))
 
 
