@@ -54,6 +54,7 @@ def add(
     address = _address(url)
     found = _already(config, address)
     if found is None:
+        state.say(f"looking for feeds at {address}…")
         chosen = _choose(state, discover(address, config.settings).candidates, pick, yes)
         found = _already(config, chosen.url)
     if found is not None:  # not an error: the config already is as the user wants it
