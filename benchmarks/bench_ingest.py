@@ -22,7 +22,8 @@ from pathlib import Path
 from archfeed.classify import fingerprints
 from archfeed.models import Config, FetchResult, ParsedEntry, ParsedFeed, Settings, Source
 from archfeed.store import Store
-from archfeed.update import prepare_feed, store_prepared, unchanged_hashes
+from archfeed.update import store_prepared, unchanged_hashes
+from archfeed.update.worker import prepare_feed
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,8 @@ a Zipf-like spread, 1-3 per entry; titles and short texts from genfeeds.py's voc
 entries are later copies of another (cluster set, canonical = 0), the rest canonical with no
 cluster; every entry is read but the oldest 1%. Then times, median of `--runs`: the query
 in-process (Store.entries, as `list` calls it) and the commands through a subprocess, with a
-common and a rare topic and search word, `--unread` and `--read`, and `archfeed --version`.
+common and a rare topic and search word and no filter, each with and without ten [[mute]] and
+[[keep]] rules (RULES), `--unread` and `--read`, and `archfeed --version`.
 archfeed is `$ARCHFEED_BIN`, default the one beside this Python.
 """
 
@@ -29,12 +30,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import genfeeds
 
-from archfeed.models import Filter
+from archfeed.config import load
+from archfeed.models import Filter, Muting
 from archfeed.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,6 +53,37 @@ LANGS = ("en", "ru", "de", "fr", "es", "uk", "zh", "ja")
 LANG_WEIGHTS = (70, 20, 3, 2, 2, 1, 1, 1)
 COPY_EVERY = 100  # entry i (i % 100 == 1) is a later copy of entry i - 1
 RARE_WORD, RARE_SHARE = "zstd", 1 / 2000  # a word in few texts, for a selective search
+# ten rules of every kind, as a user with a noisy feed list writes them: what `list` reads with
+# them active is measured beside it without
+RULES = """
+[[source]]
+name = "src0007"
+url = "https://src0007.example.org/feed"
+
+[[mute]]
+title = ["top 10", "sponsored", "giveaway"]
+[[mute]]
+title_regex = "(?i)^(ad|promo)[:|]"
+[[mute]]
+author = ["Author 13", "Author 42"]
+[[mute]]
+url = ["src0003.example.org"]
+[[mute]]
+text = ["crypto airdrop"]
+[[mute]]
+category = ["sponsored"]
+[[mute]]
+lang = ["ja"]
+topic = ["frontend"]
+[[mute]]
+sources = ["src0007"]
+title = ["kafka"]
+[[mute]]
+topic = ["blockchain"]
+[[keep]]
+sources = ["src0007"]
+title = ["postgresql", "sqlite"]
+"""
 SEARCHES = ("postgres", RARE_WORD)  # "postgres" finds the titles and texts naming PostgreSQL
 WORDS = {**genfeeds.WORDS, "uk": genfeeds.WORDS["ru"], "zh": genfeeds.TECH, "ja": genfeeds.TECH}
 
@@ -155,6 +189,22 @@ def build(db: Path, count: int, seed: int) -> None:
     Path(f"{db}.complete").write_text(json.dumps({"entries": count, "seed": seed, "read": READ}))
 
 
+Run = Callable[[], object]
+
+
+def _with_and_without_rules(
+    label: str, where: Filter, argv: tuple[str, ...], query: Callable[[Filter], Run],
+    command: Callable[..., Run], muting: Muting | None, ruled: Path, goal: float,
+) -> list[tuple[str, Run, float]]:  # fmt: skip
+    """A list's cases: the query and the command, then both again with the ten RULES active."""
+    return [
+        (f"query: {label}", query(where), goal),
+        (f"end to end: list {label}", command(*argv), 250),
+        (f"query, ten rules: {label}", query(replace(where, muting=muting)), goal),
+        (f"end to end, ten rules: list {label}", command("--config", str(ruled), *argv), 250),
+    ]
+
+
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
     """(median, max) in ms, after one untimed call."""
     call()
@@ -196,18 +246,24 @@ def main() -> None:
         def query(where: Filter) -> Callable[[], object]:
             return lambda: store.entries(where, text_chars=151)
 
+        ruled = Path(tempfile.mkdtemp()) / "rules.toml"
+        ruled.write_text(RULES, encoding="utf-8")
+        muting = Muting(load(ruled).rules)
+
         cases: list[tuple[str, Callable[[], object], float]] = []
         for topic in (common, rare):
             label = f"--lang en --topic {topic} ({counts[topic]:,} entries with it)"
             where = Filter(langs=("en",), topics=(topic,), limit=50)
-            cases.append((f"query: {label}", query(where), 10))
             argv = ("list", "--lang", "en", "--topic", topic, "--limit", "50", "--format", "json")
-            cases.append((f"end to end: list {label}", command(*argv), 250))
+            cases += _with_and_without_rules(label, where, argv, query, command, muting, ruled, 10)
         for word, found in words.items():
             label = f"--search {word} ({found:,} entries match)"
-            cases.append((f"query: {label}", query(Filter(search=word, limit=50)), 50))
             argv = ("list", "--search", word, "--limit", "50", "--format", "json")
-            cases.append((f"end to end: list {label}", command(*argv), 250))
+            cases += _with_and_without_rules(label, Filter(search=word, limit=50), argv, query,
+                                             command, muting, ruled, 50)  # fmt: skip
+        argv = ("list", "--limit", "50", "--format", "json")
+        cases += _with_and_without_rules("(no filter)", Filter(limit=50), argv, query, command,
+                                         muting, ruled, 10)  # fmt: skip
         for flag, read in (("--unread", False), ("--read", True)):
             label = f"{flag} (the oldest 1% unread)"
             cases.append((f"query: {label}", query(Filter(read=read, limit=50)), 10))

@@ -56,6 +56,7 @@ ENTRY_KEYS = frozenset(
         "author",
         "also_at",
         "read",
+        "muted_by",
     }
 )
 
@@ -251,6 +252,9 @@ def assert_no_traceback(done: subprocess.CompletedProcess[str]) -> None:
 
 
 RSS = "application/rss+xml; charset=utf-8"
+# [settings] of a test that fetches one server again at once about something else than
+# politeness (tests/test_polite.py): every fetch asks it, as before min_interval
+EVERY_RUN = 'min_interval = "0min"'
 JSON_FEED = "application/feed+json"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

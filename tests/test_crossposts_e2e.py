@@ -285,6 +285,8 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
         conn.execute("CREATE INDEX idx_entries_cluster ON entries (cluster)")
         conn.execute("DROP INDEX entries_unread_newest")  # and v13's
         conn.execute("ALTER TABLE entries DROP COLUMN read_at")
+        for column in ("fresh_for", "ttl"):  # and v14's
+            conn.execute(f"ALTER TABLE sources DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 7")
     conn.close()
     assert len(cli.list_json()) == 5  # the old duplicates; reading never writes
@@ -293,6 +295,8 @@ def test_an_upgraded_database_finds_its_old_duplicates_without_downloading(
     assert "finding cross-posts again" in again.stderr
     assert "1 of 5 stored entries are copies of another" in again.stderr
     assert "blog: not modified" in again.stderr and "technews: not modified" in again.stderr
+    # v14's columns are back, written by the fetch: files ask nothing of the next one
+    assert cli.rows("SELECT fresh_for, ttl FROM sources") == [(None, None), (None, None)]
     listed = cli.list_json()
     assert len(listed) == 4
     assert [len(e["also_at"]) for e in listed if e["source"] == "blog" and e["also_at"]] == [1]

@@ -32,6 +32,7 @@ from werkzeug import Request, Response
 
 from conftest import (
     ENTRY_KEYS,
+    EVERY_RUN,
     FIXTURES,
     Cli,
     Clock,
@@ -225,7 +226,7 @@ def test_conditional_get_answered_with_304(
         return Response(body, status=200, content_type=RSS, headers={validator: value})
 
     httpserver.expect_request("/rss2").respond_with_handler(handler)
-    cli.write_config([("rss2", httpserver.url_for("/rss2"))])
+    cli.write_config([("rss2", httpserver.url_for("/rss2"))], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
 
     second = cli.run("--verbose", "fetch")
@@ -254,7 +255,7 @@ def test_conditional_get_not_modified_counted_in_total(cli: Cli, httpserver: HTT
     httpserver.expect_request("/rss2").respond_with_handler(
         _etag_handler(fixture_bytes("rss2.xml"))
     )
-    cli.write_config([("rss2", httpserver.url_for("/rss2"))])
+    cli.write_config([("rss2", httpserver.url_for("/rss2"))], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
 
     second = cli.fetch()
@@ -270,7 +271,7 @@ def test_not_modified_source_has_a_summary_line(cli: Cli, httpserver: HTTPServer
     httpserver.expect_request("/rss2").respond_with_handler(
         _etag_handler(fixture_bytes("rss2.xml"))
     )
-    cli.write_config([("rss2", httpserver.url_for("/rss2"))])
+    cli.write_config([("rss2", httpserver.url_for("/rss2"))], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
 
     second = cli.fetch()
@@ -290,7 +291,7 @@ def test_unchanged_body_after_a_304_is_still_not_modified(cli: Cli, httpserver: 
         return Response(body, content_type=RSS, headers={"ETag": '"v1"'})
 
     httpserver.expect_request("/rss2").respond_with_handler(handler)
-    cli.write_config([("rss2", httpserver.url_for("/rss2"))])
+    cli.write_config([("rss2", httpserver.url_for("/rss2"))], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
     assert "1 not modified" in total_line(cli.fetch().stderr)  # a 304
     honour[0] = False  # the server now ignores If-None-Match but serves the same bytes
@@ -309,7 +310,7 @@ def test_changed_entry_is_updated_not_duplicated(cli: Cli, httpserver: HTTPServe
     body = fixture_bytes("rss2.xml")
     assert body.count(old_title.encode()) == 1
     url = serve(httpserver, "rss2", body, RSS)
-    cli.write_config([("rss2", url)])
+    cli.write_config([("rss2", url)], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
     before = by_title(cli.list_json())[old_title]
 
@@ -431,7 +432,7 @@ def test_cp1251_titles_decoded(cli: Cli, httpserver: HTTPServer, content_type: s
 def test_noguid_refetch_does_not_duplicate(cli: Cli, httpserver: HTTPServer) -> None:
     body = fixture_bytes("noguid.xml")
     url = serve(httpserver, "noguid", body, RSS)
-    cli.write_config([("noguid", url)])
+    cli.write_config([("noguid", url)], settings=EVERY_RUN)
     assert cli.fetch().returncode == 0
     first = cli.list_json()
     assert len(first) == 3

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (
+    EVERY_RUN,
     SQLITE_NOISE,
     VOCAB,
     Cli,
@@ -128,7 +129,7 @@ def test_kill_9_at_random_moments(tmp_path: Path, server: FeedServer) -> None:
     def serving(index: int) -> Route:
         return lambda h: respond(h, 200, kill_feed(index, generation[0]))
 
-    config = "".join(
+    config = f"[settings]\n{EVERY_RUN}\n\n" + "".join(
         source_block(
             f"feed{i}",
             server.route(f"/kill/{i}.xml", serving(i)),
@@ -357,7 +358,7 @@ def test_two_fetches_at_once_and_a_reader(cli: Cli, server: FeedServer) -> None:
             )
             for i in range(SLOW_FEEDS)
         ],
-        settings="concurrency = 2",
+        settings=f"concurrency = 2\n{EVERY_RUN}",
     )
     first = subprocess.Popen(
         cli.command("fetch"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -13,6 +13,7 @@ import pytest
 
 from archfeed.text import iso
 from conftest import (
+    EVERY_RUN,
     ONE_ITEM,
     Cli,
     Clock,
@@ -20,6 +21,7 @@ from conftest import (
     assert_about,
     assert_no_traceback,
     closed_port,
+    parse_iso,
     rss,
     source_block,
     source_line,
@@ -33,7 +35,10 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # the clock of the tests that mo
 
 def test_failing_source_backs_off_and_recovers(cli: Cli, server: FeedServer) -> None:
     server.feed("/fail", b"oops", "text/plain", 500)
-    cli.write_config([("good", server.feed("/good", ONE_ITEM)), ("flaky", server.url("/fail"))])
+    cli.write_config(
+        [("good", server.feed("/good", ONE_ITEM)), ("flaky", server.url("/fail"))],
+        settings=EVERY_RUN,
+    )
     cli.clock = Clock(START)
 
     first = cli.fetch()
@@ -200,7 +205,8 @@ def test_moved_source_says_where(cli: Cli, server: FeedServer) -> None:
     assert [e["source"] for e in cli.list_json()] == ["mover"]
     assert sources_json(cli)["mover"]["moved_to"] == new
     plain = cli.run("sources", "--format", "plain")
-    assert plain.stdout.rstrip("\n").endswith(f"moved: update your config to {new}")
+    # the state is the seventh field; next_fetch (tests/test_polite.py) came after it
+    assert plain.stdout.split("\t")[6] == f"moved: update your config to {new}"
     again = cli.fetch()  # still moved: still said, until the config changes
     assert again.returncode == 0
     assert source_line(again.stderr, "mover").endswith(f"update your config to {new}")
@@ -231,7 +237,7 @@ def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
     assert [item["name"] for item in listed] == list(urls)  # config order, every source
     keys = {
         "name", "url", "enabled", "last_fetch", "status", "entries", "last_new", "failures",
-        "last_error", "next_try", "moved_to", "gone",
+        "last_error", "next_try", "moved_to", "gone", "next_fetch",
     }  # fmt: skip
     health = {item["name"]: item for item in listed}
     for name, item in health.items():
@@ -249,11 +255,15 @@ def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
         None,
         False,
     )
+    # a healthy source is due again after min_interval (tests/test_polite.py), a failing one at
+    # its next try, a gone one never
+    assert parse_iso(ok["next_fetch"]) == parse_iso(ok["last_fetch"]) + timedelta(minutes=10)
     broken = health["broken"]
     assert (broken["status"], broken["entries"], broken["failures"]) == (500, 0, 1)
     assert (broken["last_new"], broken["moved_to"], broken["gone"]) == (None, None, False)
     assert broken["last_error"] == "HTTP 500 Internal Server Error"
     assert_about(broken["next_try"], now + timedelta(minutes=30), soon)
+    assert broken["next_fetch"] == broken["next_try"]
     busy = health["busy"]
     assert (busy["status"], busy["failures"], busy["last_error"]) == (
         429, 1, "HTTP 429 Too Many Requests",
@@ -261,6 +271,7 @@ def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
     assert_about(busy["next_try"], now + timedelta(hours=2), soon)
     gone = health["gone"]
     assert (gone["status"], gone["gone"], gone["failures"]) == (410, True, 1)
+    assert gone["next_fetch"] is None
     mover = health["mover"]
     assert (mover["status"], mover["entries"], mover["failures"]) == (200, 1, 0)
     assert mover["moved_to"] == server.url("/moved")
@@ -268,7 +279,7 @@ def test_sources_json_values(cli: Cli, server: FeedServer) -> None:
     assert health["off"] == {
         "name": "off", "url": urls["off"], "enabled": False, "last_fetch": None, "status": None,
         "entries": 0, "last_new": None, "failures": 0, "last_error": None, "next_try": None,
-        "moved_to": None, "gone": False,
+        "moved_to": None, "gone": False, "next_fetch": None,
     }  # fmt: skip
 
 

@@ -97,9 +97,14 @@ def test_authors_stored_with_their_address_are_not_updated_by_the_upgrade(
     # nor did it keep item memos (v12)
     monkeypatch.setattr(store_package.Store, "memos", lambda self, source: {})
     monkeypatch.setattr(writes, "_keep_memos", lambda conn, source, memos: None)
+    with Store(cli.db) as old:  # with the v14 columns a fetch writes, for this one fetch
+        for column in ("fresh_for", "ttl"):
+            old.conn.execute(f"ALTER TABLE sources ADD COLUMN {column} REAL")
     assert cli.fetch().returncode == 0
     # as the previous version stored them: the author as written, the hash made with it
     with sqlite3.connect(cli.db) as conn:
+        for column in ("fresh_for", "ttl"):  # nor did it have v14's columns
+            conn.execute(f"ALTER TABLE sources DROP COLUMN {column}")
         for entry in parse(feed.read_bytes(), None, str(feed)).entries:
             written = replace(entry, author="jo@x.org (Jo Doe)")
             conn.execute(

@@ -8,7 +8,6 @@ feeds are new to a config. Never reads or writes files, never parses a DTD or ex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 
 from archfeed.errors import UsageError
 from archfeed.models import Source
-from archfeed.text import clean, is_lang_code, slugify, source_name
+from archfeed.text import clean, is_lang_code, slugify, source_name, xml_safe
 from archfeed.text.toml import source_block
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ _DTD_MARKS = tuple(
     for mark in ("<!DOCTYPE", "<!ENTITY")
     for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
-# characters XML 1.0 cannot carry at all, not even as character references
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -178,27 +175,23 @@ def write(sources: Iterable[Source], title: str, now: datetime) -> str:
 
     root = ET.Element("opml", {"version": "2.0", "xmlns:archfeed": NS})
     head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = _xml_safe(title)
+    ET.SubElement(head, "title").text = xml_safe(title)
     created = format_datetime(now.astimezone(UTC), usegmt=True)
     ET.SubElement(head, "dateCreated").text = created
     ET.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
     for source in sources:
-        name = _xml_safe(source.name)
-        attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": _xml_safe(source.url)}
+        name = xml_safe(source.name)
+        attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": xml_safe(source.url)}
         if source.topics:
-            attrs["category"] = _xml_safe(",".join(source.topics))
+            attrs["category"] = xml_safe(",".join(source.topics))
         if source.lang:
-            attrs["archfeed:lang"] = _xml_safe(source.lang)
+            attrs["archfeed:lang"] = xml_safe(source.lang)
         if not source.enabled:
             attrs["archfeed:enabled"] = "false"
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
-
-
-def _xml_safe(value: str) -> str:
-    return _NOT_XML.sub("", value)
 
 
 def toml_blocks(sources: Iterable[Source]) -> str:

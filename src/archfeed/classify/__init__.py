@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from archfeed.classify.ngrams import UNDETERMINED
 from archfeed.models import LangSource, Source, TopicRule
-from archfeed.text import slugify
+from archfeed.text import phrases, slugify
 
 if TYPE_CHECKING:  # a fetch's shapes (models/pipeline.py): `list` only asks fingerprints()
     from archfeed.models import Classified, Evidence, ParsedEntry
@@ -78,7 +76,7 @@ def topics_of(
         if rule.name in found:
             continue
         if slugs.intersection(rule.categories) or (
-            rule.keywords and _keywords(rule.keywords).search(haystack)
+            rule.keywords and phrases(rule.keywords).search(haystack)
         ):
             found.add(rule.name)
     return tuple(sorted(found))
@@ -94,14 +92,6 @@ def fingerprints(sources: Sequence[Source], rules: Sequence[TopicRule]) -> dict[
         ).hexdigest()[:16]
         for source in sources
     }
-
-
-@lru_cache(maxsize=256)
-def _keywords(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Whole words or phrases, any case: `go` matches "Go 1.22" but never "google"; a phrase
-    matches across any run of whitespace."""
-    alternatives = "|".join(r"\s+".join(map(re.escape, word.split())) for word in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _iso639_1(tag: str | None) -> str | None:

@@ -172,9 +172,9 @@ def state_of(ctx: typer.Context) -> State:
 
 # The names `--format` takes, each with its writer in render (tests/test_design.py pairs them):
 # named here so that registering the commands (and `--help`, `--version`) imports no renderer.
-LIST_FORMATS = ("table", "plain", "json", "jsonl", "csv", "markdown")
+LIST_FORMATS = ("table", "plain", "json", "jsonl", "csv", "markdown", "atom", "jsonfeed")
 DETAIL_FORMATS = ("table", "plain", "json")  # show, sources, topics, langs
-DIGEST_FORMATS = ("text", "markdown", "html", "json")
+DIGEST_FORMATS = ("text", "markdown", "html", "json", "atom", "jsonfeed")
 
 
 def format_option(formats: Collection[str], default: str | None = None) -> Any:

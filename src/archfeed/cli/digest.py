@@ -15,7 +15,7 @@ import typer
 
 from archfeed.cli.app import DIGEST_FORMATS, DigestFormat, app, state_of
 from archfeed.cli.environment import OutputError
-from archfeed.cli.filters import filter_options, known_sources
+from archfeed.cli.filters import filter_options, known_sources, with_rules
 from archfeed.cli.reading import TITLE_ROOM
 from archfeed.errors import ArchfeedError, UsageError
 
@@ -56,7 +56,7 @@ def digest(
         state.classify_again(config, store)
         mark, snapshot = store.digest_mark(name), store.newest_seq()
         chars = config.settings.excerpt
-        window = replace(where, after_seq=mark, upto_seq=snapshot)
+        window = replace(with_rules(where, config), after_seq=mark, upto_seq=snapshot)
         entries = store.entries(window, chars + 1 + TITLE_ROOM)
         now = state.env.now()
         if entries:

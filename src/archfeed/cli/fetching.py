@@ -33,7 +33,8 @@ def fetch(
         bool,
         typer.Option(
             "--force",
-            help="Ignore ETag, Last-Modified and unchanged bodies: fetch and parse everything",
+            help="Fetch what is not due or backing off too, and ignore ETag, Last-Modified and "
+            "unchanged bodies: fetch and parse everything",
         ),
     ] = False,
 ) -> None:

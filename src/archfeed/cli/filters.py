@@ -1,9 +1,9 @@
 """The filters `list`, `digest`, `topics` and `langs` share: declared once, read into a Filter.
 
-Owns: the filter options (--source, --topic, --lang, --since, --until, --search,
---read/--unread), the decorator
-that gives a command them as one Filter, reading dates and durations (with the hints a mistaken
-one gets), and checking --source against the sources there are. Never queries entries.
+Owns: the filter options (--source, --topic, --lang, --since, --until, --search, --read/--unread),
+the decorator that gives a command them as one Filter, reading dates and durations (with the
+hints a mistaken one gets), checking --source against the sources there are, and the config's
+mute and keep rules added to a Filter. Never queries entries.
 """
 
 from __future__ import annotations
@@ -140,6 +140,16 @@ def duration_hint(value: str, usual: str) -> str:
         number = value.strip()[:-1].strip()
         return f"'m' could be minutes or months: write {number}min or {number}mo"
     return f"use {usual} (at most 100y)"
+
+
+def with_rules(where: Filter, config: Config, hidden: bool = False) -> Filter:
+    """`where` with the config's [[mute]] and [[keep]] rules applied; `hidden`: selecting what
+    they hide instead (`list --muted`)."""
+    from dataclasses import replace
+
+    from archfeed.models import Muting
+
+    return replace(where, muting=Muting(config.rules, hidden) if config.rules or hidden else None)
 
 
 def known_sources(where: Filter, config: Config, store: Store) -> None:

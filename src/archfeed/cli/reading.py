@@ -22,7 +22,7 @@ from archfeed.cli.app import (
     app,
     state_of,
 )
-from archfeed.cli.filters import filter_options, known_sources
+from archfeed.cli.filters import filter_options, known_sources, with_rules
 from archfeed.errors import UsageError
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ TABLE_LIMIT = 50  # a screenful or two; pipes get everything
 TITLE_ROOM = 300
 MIN_ID_PREFIX = 6
 HYPERLINKS = ("auto", "always", "never")
+RULES_COUNT_CAP = 10_000  # counted past the table's rows: a Python call per row while rules apply
 
 
 def screen(state: State, hyperlinks: str = "never") -> Screen:
@@ -90,6 +91,10 @@ def list_(
             "TERM=dumb",
         ),
     ] = "auto",
+    muted: Annotated[
+        bool,
+        typer.Option("--muted", help="Only what the [[mute]] and [[keep]] rules hide, and why"),
+    ] = False,
     no_pager: NoPager = False,
 ) -> None:
     """The entries, newest first: one per article, with where else it appeared."""
@@ -101,22 +106,24 @@ def list_(
     chosen = state.format(fmt, LIST_FORMATS)
     if limit is None:
         limit = TABLE_LIMIT if chosen == "table" else 0
-    where = replace(where, limit=limit or None, all_copies=all_copies)
+    where = replace(with_rules(where, config, muted), limit=limit or None, all_copies=all_copies)
     chars = config.settings.excerpt if excerpt is None else excerpt
     with state.store(config) as store:
         known_sources(where, config, store)
         state.classify_again(config, store)
         entries = store.entries(where, text_chars=chars + 1 + TITLE_ROOM)
         cut = chosen == "table" and bool(where.limit) and len(entries) == where.limit
-        total = store.matching(where) if cut else len(entries)
+        cap = RULES_COUNT_CAP if where.muting else None
+        total = store.matching(where, cap) if cut else len(entries)
         listing = _listing(config, store, entries) if chosen == "table" else None
     if not entries and chosen == "table":
         state.say("no entries match; 'archfeed fetch' stores new ones, fewer filters find more")
         return
     with _paged(state, no_pager, chosen == "table") as out:
-        render.write_entries(entries, chosen, chars, out, shown, listing)
+        render.write_entries(entries, chosen, chars, out, shown, listing, where)
     if total > len(entries):
-        state.say(f"{len(entries)} of {total:,} entries; --limit 0 shows them all")
+        more = "+" if total == RULES_COUNT_CAP and where.muting else ""
+        state.say(f"{len(entries)} of {total:,}{more} entries; --limit 0 shows them all")
 
 
 def _paged(state: State, no_pager: bool, table: bool) -> AbstractContextManager[IO[str]]:
@@ -186,16 +193,21 @@ def one_entry(store: Store, prefix: str) -> EntryDetail:
 
 @app.command()
 def sources(ctx: typer.Context, fmt: DetailFormat = None, no_pager: NoPager = False) -> None:
-    """Per source: last fetch, HTTP status, entries, last new entry, failures in a row, last error,
-    and whether it moved or is gone."""
+    """Per source: last fetch, next fetch, HTTP status, entries, last new entry, failures in a
+    row, last error, and whether it moved or is gone."""
     from archfeed.render import detail
+    from archfeed.update.polite import next_fetch
 
     state = state_of(ctx)
     config = state.config()
     chosen = state.format(fmt, DETAIL_FORMATS)
     with state.store(config) as store:
         health = store.health()
-    rows = [detail.source_object(source, health.get(source.name)) for source in config.sources]
+    rows = []
+    for source in config.sources:
+        fetched = health.get(source.name)
+        due = next_fetch(source, fetched, config.settings)
+        rows.append(detail.source_object(source, fetched, due[0] if due else None))
     with _paged(state, no_pager, chosen == "table") as out:
         detail.write_sources(rows, chosen, out, screen(state))
 
@@ -219,6 +231,7 @@ def _counts(state: State, by: str, where: Filter, fmt: str | None) -> None:
 
     config = state.config(required=False)
     chosen = state.format(fmt, DETAIL_FORMATS)
+    where = with_rules(where, config)
     with state.store(config) as store:
         known_sources(where, config, store)
         state.classify_again(config, store)

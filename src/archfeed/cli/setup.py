@@ -1,16 +1,20 @@
 """Commands about the config: `init` and `check`.
 
-Owns: writing the starter file and printing the validated sources. Never touches the database.
+Owns: writing the starter file, printing the validated sources, and saying which mute and keep
+rules match no stored entry. Never writes the database, and never creates one to look in.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archfeed.cli.app import app, state_of
+from archfeed.cli.app import State, app, state_of
+
+if TYPE_CHECKING:
+    from archfeed.models import Config
 
 
 @app.command()
@@ -40,6 +44,22 @@ def check(ctx: typer.Context) -> None:
         topics = ",".join(source.topics) or "-"
         state_of(ctx).out(f"{source.name}\t{source.url}\t{source.lang or '-'}\t{topics}{flags}\n")
     state_of(ctx).env.stdout.flush()  # "OK" only once the sources are out
+    _unmatched_rules(state_of(ctx), config)
     state_of(ctx).say(
-        f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules"
+        f"{config.path}: OK, {len(config.sources)} sources, {len(config.topics)} topic rules, "
+        f"{len(config.rules)} mute and keep rules"
     )
+
+
+def _unmatched_rules(state: State, config: Config) -> None:
+    """A rule that matches no stored entry is most often a typo (a misspelt author, a regex
+    with a stray escape): said, not an error. Only when there is a database to look in."""
+    from archfeed.config import default_db_path
+
+    if not config.rules or not (state.db_path or config.settings.db or default_db_path()).exists():
+        return
+    with state.store(config) as store:
+        hits = store.rule_hits(config.rules)
+    for rule, count in zip(config.rules, hits, strict=True):
+        if not count:
+            state.env.say(f"warning: {rule.label} matches no stored entry")

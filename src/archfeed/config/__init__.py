@@ -7,12 +7,14 @@ messages that name the file, line and key. Never touches the network or the data
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from archfeed.config.checker import Checker
+from archfeed.config.rules import rules
 from archfeed.errors import ConfigError
 from archfeed.models import Config, Settings, Source, TopicRule
 from archfeed.text import has_control, is_lang_code, slugify, source_name
@@ -20,9 +22,10 @@ from archfeed.text import has_control, is_lang_code, slugify, source_name
 CONFIG_NAME = "feeds.toml"
 MAX_CONFIG_BYTES = 1024 * 1024  # a config of 10,000 sources is ~1 MB
 
-_TOP_KEYS = ("settings", "source", "topics")
-_SETTINGS_KEYS = ("db", "excerpt", "concurrency", "timeout", "max_bytes", "languages")
-_SOURCE_KEYS = ("name", "url", "topics", "lang", "enabled")
+_TOP_KEYS = ("settings", "source", "topics", "mute", "keep")
+_SETTINGS_KEYS = ("db", "excerpt", "concurrency", "timeout", "max_bytes", "languages",
+                  "min_interval")  # fmt: skip
+_SOURCE_KEYS = ("name", "url", "topics", "lang", "enabled", "interval")
 _TOPIC_KEYS = ("keywords", "categories")
 # what each number may be: beyond these it is a typo (timeout = 1e30 waited forever)
 _RANGES: dict[str, tuple[float, float]] = {
@@ -31,6 +34,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "timeout": (0.001, 3600),
     "max_bytes": (1, 1 << 30),
 }
+MOST_INTERVAL = timedelta(days=30)  # `interval`, `min_interval`: a longer one is a typo
 
 
 def user_config_file() -> Path:
@@ -120,13 +124,14 @@ def _validate(path: Path, text: str, data: dict[str, Any]) -> Config:
     settings = _settings(check, data.get("settings", {}), path)
     sources = _sources(check, data.get("source", []), path.parent)
     topics = _topics(check, data.get("topics", {}))
+    muting = rules(check, data, sources)
     if check.problems:
         count = len(check.problems)
         raise ConfigError(
             "\n".join(check.problems),
             hint=f"{count} problem(s) in the config; the README lists every key",
         )
-    return Config(path=path, settings=settings, sources=sources, topics=topics)
+    return Config(path=path, settings=settings, sources=sources, topics=topics, rules=muting)
 
 
 def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
@@ -150,6 +155,7 @@ def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
         if value is not None and not low <= value <= high:
             check.problem(where, table, key, f"'{key}' must be from {low:,} to {high:,}")
     languages = tuple(lang.lower() for lang in check.strings(where, table, raw, "languages"))
+    min_interval = check.duration(where, table, raw, "min_interval", MOST_INTERVAL)
     for lang in languages:
         if not is_lang_code(lang):
             check.problem(where, table, "languages", f"'{lang}' is not an ISO 639-1 code")
@@ -169,6 +175,7 @@ def _settings(check: Checker, raw: Any, config_path: Path) -> Settings:
         timeout=float(timeout) if timeout else defaults.timeout,
         max_bytes=max_bytes or defaults.max_bytes,
         languages=languages,
+        min_interval=defaults.min_interval if min_interval is None else min_interval,
     )
 
 
@@ -208,6 +215,7 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
         if lang is not None and not is_lang_code(lang.lower()):
             check.problem(where, table, "lang", f"'{lang}' is not an ISO 639-1 code")
         enabled = check.typed(where, table, item, "enabled", (bool,), "true or false")
+        interval = check.duration(where, table, item, "interval", MOST_INTERVAL)
         topics = tuple(
             dict.fromkeys(filter(None, map(slugify, check.strings(where, table, item, "topics"))))
         )
@@ -229,6 +237,7 @@ def _sources(check: Checker, raw: Any, base: Path) -> tuple[Source, ...]:
                 lang=lang.lower() if lang else None,
                 enabled=enabled is not False,
                 position=number,
+                interval=interval,
             )
         )
     return tuple(sources)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from archfeed.text import ambiguous_unit, parse_duration
 
 
 class Lines:
@@ -22,13 +25,13 @@ class Lines:
         self.tables: dict[tuple[str, ...], int] = {}
         self.keys: dict[tuple[tuple[str, ...], str], int] = {}
         table: tuple[str, ...] = ()
-        sources = 0
+        arrays: dict[str, int] = {}  # [[source]], [[mute]], [[keep]]: each numbered from 1
         for number, line in enumerate(text.splitlines(), start=1):
             if header := self._HEADER.match(line):
                 name = header.group(2).replace('"', "").replace("'", "")
-                if header.group(1) == "[[" and name == "source":
-                    sources += 1
-                    table = ("source", str(sources))
+                if header.group(1) == "[[":
+                    arrays[name] = arrays.get(name, 0) + 1
+                    table = (name, str(arrays[name]))
                 else:
                     table = tuple(part.strip() for part in name.split("."))
                 self.tables.setdefault(table, number)
@@ -81,6 +84,19 @@ class Checker:
             self.problem(where, table, key, f"'{key}' must be {what}")
             return None
         return value
+
+    def duration(
+        self, where: str, table: tuple[str, ...], data: dict[str, Any], key: str, most: timedelta
+    ) -> timedelta | None:
+        """A duration written as the command line takes them (`10min`, `6h`, `1d`), up to `most`."""
+        value = self.typed(where, table, data, key, (str,), 'a duration such as "10min"')
+        delta = parse_duration(value) if value is not None else None
+        if value is not None and (delta is None or delta > most):
+            why = "minutes or months? write min or mo" if ambiguous_unit(value) else (
+                f"a number and min, h, d or w, up to {most.days}d")  # fmt: skip
+            self.problem(where, table, key, f"'{key}' is not a duration: {value!r} ({why})")
+            return None
+        return delta
 
     def strings(
         self, where: str, table: tuple[str, ...], data: dict[str, Any], key: str

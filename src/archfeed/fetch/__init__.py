@@ -1,6 +1,7 @@
 """The only network code: fetching sources concurrently, within a deadline and a byte cap.
-Owns: httpx, the download threads, conditional GET (ETag, Last-Modified, body hash), redirects,
-decompression under a cap, reading local files. Never parses a feed, never touches the database.
+Owns: httpx, the download threads, conditional GET (ETag, Last-Modified, body hash), how long an
+answer is fresh (caching.py), redirects, decompression under a cap, reading local files. Never
+parses a feed, never touches the database.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from archfeed import __version__
+from archfeed.fetch.caching import fresh_for
 from archfeed.fetch.failures import retry_after, transport_failure
 from archfeed.models import FetchResult, Settings, Source, Validators
 from archfeed.text import clean
@@ -233,6 +235,7 @@ def _fetch_http(
             final_url=str(response.url),
             permanent_redirect=_permanent_redirect(response),
             body_hash=known.body_hash,  # kept until a body says otherwise
+            fresh_for=fresh_for(response.headers),  # a 304's too: it says how long, as a 200
         )
         if response.status_code == 304:
             return meta

@@ -10,7 +10,7 @@ imports anything outside the standard library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +93,8 @@ class Settings:
     timeout: float = 20.0
     max_bytes: int = 10_000_000
     languages: tuple[str, ...] = ()
+    # no source on a server is fetched more often (update/polite.py)
+    min_interval: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Source:
     lang: str | None = None
     enabled: bool = True
     position: int = 0  # order in the config: breaks ties between copies of one article
+    interval: timedelta | None = None  # `interval`: fetched no more often than this
 
     @property
     def is_remote(self) -> bool:
@@ -117,11 +120,36 @@ class TopicRule:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A [[mute]] or [[keep]] table: each condition given must hold (any of its values), on the
+    sources it names (all when none). `fields`: (field, phrases or None, regex or None) for
+    title, text, author, url and category; phrases are whole words, any case, as topic
+    keywords."""
+
+    kind: str  # "mute" or "keep"
+    label: str  # its name, else "[[mute]] #2 (line 31)": what `list --muted` shows
+    sources: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    fields: tuple[tuple[str, tuple[str, ...], str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Muting:
+    """The config's rules as a query applies them (store/rules.py); `hidden`: select what they
+    hide instead of what they leave."""
+
+    rules: tuple[Rule, ...]
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     settings: Settings = field(default_factory=Settings)
     sources: tuple[Source, ...] = ()
     topics: tuple[TopicRule, ...] = ()
+    rules: tuple[Rule, ...] = ()  # [[mute]] and [[keep]], in the file's order
 
     def topic_names(self) -> list[str]:
         """The topics the user named: [topics.*] rules in their order, then sources' topics."""
@@ -154,6 +182,10 @@ class SourceHealth:
     moved_to: str | None = None
     entries: int = 0
     last_new: datetime | None = None
+    # what the last answer asked, in seconds (update/polite.py): its Cache-Control or Expires,
+    # and its feed's <ttl> or <sy:updatePeriod>
+    fresh_for: float | None = None
+    ttl: float | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +210,7 @@ class StoredEntry:
     also_at: tuple[Copy, ...] = ()
     summary: str | None = None  # the feed's own summary beside the text, when it gave one
     read: bool = False  # the article (any copy of it) was read: `open`, `mark read`
+    muted_by: str | None = None  # `list --muted`: the rule that hides it
 
 
 @dataclass(frozen=True)
@@ -229,3 +262,4 @@ class Filter:
     after_seq: int | None = None  # digests: entries stored after this one…
     upto_seq: int | None = None  # …and up to this one, in insertion order
     read: bool | None = None  # only read articles (True), only unread ones (False), or both
+    muting: Muting | None = None  # the config's [[mute]] and [[keep]] rules, when it has any

@@ -37,6 +37,9 @@ class FetchResult:
     unreachable: bool = False  # the network failed, not the source (fetch/failures.py)
     body_hash: str | None = None
     elapsed: float = 0.0
+    # seconds the answer is fresh for by its Cache-Control or Expires (fetch/caching.py); None:
+    # its headers say nothing
+    fresh_for: float | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -80,6 +83,7 @@ class ParsedFeed:
     entries: tuple[ParsedEntry, ...]
     warning: str | None = None  # the feed was ill-formed but something could be read
     memos: Memos = FORGET_ALL
+    ttl: float | None = None  # seconds it asks between fetches: <ttl>, <sy:updatePeriod>
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ class Prepared:
     warning: str | None = None
     error: str | None = None
     memos: Memos = FORGET_ALL
+    ttl: float | None = None  # the feed's own, as ParsedFeed.ttl
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,7 @@ class SourceReport:
     status: int | None = None
     warning: str | None = None
     skipped: str | None = None  # why it was not fetched this time (backing off, gone)
+    not_due: str | None = None  # when it is due, and why: not fetched, as asked (update/polite.py)
     moved_to: str | None = None  # a permanent redirect the config should follow
     gone: bool = False  # skipped because its url answered 410 Gone
 
@@ -175,7 +181,7 @@ class SourceReport:
     @property
     def stored(self) -> bool:
         """Fetched, and its answer (entries, or "not modified") kept."""
-        return self.error is None and self.skipped is None
+        return self.error is None and self.skipped is None and self.not_due is None
 
     @property
     def needs_the_user(self) -> bool:

@@ -22,7 +22,7 @@ from archfeed.models import Memos, ParsedEntry, ParsedFeed
 from archfeed.models.pipeline import FORGET_ALL
 from archfeed.parse import items
 from archfeed.parse.charset import utf8_despite_declaration, utf16_without_bom
-from archfeed.parse.dates import from_struct, read_date
+from archfeed.parse.dates import asked_interval, from_struct, read_date
 from archfeed.parse.entries import (
     apart,
     author_name,
@@ -205,6 +205,7 @@ def _feed(doc: Any, raw: Sequence[ParsedEntry], problem: Any, memos: Memos) -> P
         entries=without_shared_openings(apart(raw)),
         warning=f"ill-formed feed, read what could be read: {_short(problem)}" if problem else None,
         memos=memos,
+        ttl=asked_interval(feed),
     )
 
 

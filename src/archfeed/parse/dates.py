@@ -1,14 +1,17 @@
-"""A feed's dates, in the forms real feeds write them.
+"""A feed's dates, in the forms real feeds write them, and how often it asks to be read.
 
 Owns: reading a date string into UTC: feedparser's own handlers first (RFC 822 and its many
 deviations, W3C and ISO 8601, and the national forms it knows), then the forms they miss that
 blogs and CMSs print ("Friday, January 29, 2021 04:42 PM", "29.01.2021 16:42"). Never guesses
-between day-first and month-first: a date that could be read both ways is not read.
+between day-first and month-first: a date that could be read both ways is not read. And a
+feed's own word on how often to fetch it: RSS `<ttl>`, the syndication module's `<sy:updatePeriod>`
+and `<sy:updateFrequency>`.
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,3 +61,23 @@ def _lenient(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+_COUNT = re.compile(r"[0-9]{1,9}")  # longer is no count a feed means
+_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
+            "yearly": 365 * 86400}  # fmt: skip
+
+
+def asked_interval(feed: Any) -> float | None:
+    """Seconds the feed asks between fetches, None when it does not say: `<ttl>` (minutes), or
+    `<sy:updatePeriod>` divided by `<sy:updateFrequency>` (1 when absent); the longer of the two
+    when it gives both. A zero, negative or unreadable value says nothing."""
+    asked = []
+    ttl = str(feed.get("ttl") or "").strip()
+    if _COUNT.fullmatch(ttl) and int(ttl):
+        asked.append(int(ttl) * 60.0)
+    period = _PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    if period and _COUNT.fullmatch(frequency) and int(frequency):
+        asked.append(period / int(frequency))
+    return max(asked, default=None)

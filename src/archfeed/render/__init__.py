@@ -1,5 +1,6 @@
 """The only rich code, and every output format. This module: lists of entries (table, plain,
-JSON, JSON lines), fetch reports and the progress bar; detail.py: `show`, `sources` and counts.
+JSON, JSON lines), fetch reports and the progress bar; detail.py: `show`, `sources` and counts;
+feeds.py: lists as Atom and JSON Feed.
 
 Owns: how entries and reports look. Feed text always goes into rich as `Text` objects, never as
 markup, so `[bold]` in a title prints literally. Never reads the database or the network.
@@ -16,12 +17,12 @@ from typing import IO, TYPE_CHECKING, Any
 from archfeed.text import excerpt, flat, iso
 
 if TYPE_CHECKING:  # the models cost ~30 ms of start-up that `--help` should not pay
-    from archfeed.models import Listing, Screen, SourceReport, StoredEntry
+    from archfeed.models import Filter, Listing, Screen, SourceReport, StoredEntry
 
     Writer = Callable[[Sequence[StoredEntry], int, IO[str], Screen], None]
 
 ENTRY_KEYS = ("id", "title", "url", "source", "published", "first_seen", "lang", "topics",
-              "excerpt", "author", "also_at", "read")  # fmt: skip
+              "excerpt", "author", "also_at", "read", "muted_by")  # fmt: skip
 
 
 # what may stand between a title and the rest of a text that repeats it
@@ -53,6 +54,7 @@ def entry_object(entry: StoredEntry, excerpt_chars: int) -> dict[str, Any]:
         "author": entry.author,
         "also_at": [{"source": c.source, "url": c.url, "title": c.title} for c in entry.also_at],
         "read": entry.read,
+        "muted_by": entry.muted_by,
     }
 
 
@@ -63,14 +65,24 @@ def write_entries(
     out: IO[str],
     screen: Screen,
     listing: Listing | None = None,
+    where: Filter | None = None,
 ) -> None:
-    """`list` in one of FORMATS; any other format is a bug of the caller's, never a table."""
+    """`list` in one of FORMATS; any other format is a bug of the caller's, never a table. A
+    feed is titled and named by `where`, the filters that chose the entries."""
     if fmt == "table":
         from archfeed.models import Listing
         from archfeed.render import table
 
         summaries = [summary(entry, excerpt_chars) for entry in entries]
         table.write(entries, summaries, out, screen, listing or Listing())
+        return
+    if fmt in FEED_FORMATS:
+        from archfeed.models import Filter
+        from archfeed.render import feeds
+
+        assert screen.now is not None, "cli/reading.py:screen gives the run's time"
+        channel = feeds.list_channel(where or Filter(), screen.now)
+        out.write(feeds.document(fmt, entries, excerpt_chars, channel))
         return
     ENTRY_WRITERS[fmt](entries, excerpt_chars, out, screen)
 
@@ -176,12 +188,14 @@ ENTRY_WRITERS: dict[str, Writer] = {
     "csv": _csv,
     "markdown": _markdown,
 }
-FORMATS = ("table", *ENTRY_WRITERS)
+# render/feeds.py's writers, imported only when one is asked for
+FEED_FORMATS = ("atom", "jsonfeed")
+FORMATS = ("table", *ENTRY_WRITERS, *FEED_FORMATS)
 
 
 def report_line(report: SourceReport, verbose: bool = False) -> str:
-    if report.skipped:
-        line = f"{report.source}: {report.skipped}"
+    if report.skipped or report.not_due:
+        line = f"{report.source}: {report.skipped or report.not_due}"
     elif report.error:
         line = f"{report.source}: failed: {report.error}"
     elif report.not_modified:
@@ -206,11 +220,13 @@ def total_line(reports: Sequence[SourceReport]) -> str:
     unchanged = sum(r.not_modified for r in reports)
     failed = sum(r.failed for r in reports)
     skipped = sum(r.skipped is not None for r in reports)
+    waiting = sum(r.not_due is not None for r in reports)
     line = (
         f"total: {len(reports)} sources, {new} new, {updated} updated, {duplicates} duplicates, "
         f"{unchanged} not modified, {failed} failed"
     )
-    return line + (f", {skipped} skipped" if skipped else "")
+    return line + (f", {skipped} skipped" if skipped else "") + (
+        f", {waiting} not due" if waiting else "")  # fmt: skip
 
 
 @contextmanager

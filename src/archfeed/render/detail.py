@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Sequence
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from archfeed.render import UNDATED, entry_object, write_json
@@ -81,8 +82,11 @@ def write_detail(detail: EntryDetail, fmt: str, out: IO[str], screen: Screen) ->
     draw(out, screen, title, grid, "", text)
 
 
-def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]:
-    """`sources --format json`: one object per configured source."""
+def source_object(
+    source: Source, health: SourceHealth | None, next_fetch: datetime | None = None
+) -> dict[str, Any]:
+    """`sources --format json`: one object per configured source; `next_fetch`: from when a
+    fetch fetches it again (update/polite.py), None when the next one does or none will."""
     from archfeed.models import SourceHealth
 
     h = health or SourceHealth(source.name, source.url)
@@ -99,6 +103,7 @@ def source_object(source: Source, health: SourceHealth | None) -> dict[str, Any]
         "next_try": iso(h.skip_until) if h.skip_until and h.failures else None,
         "moved_to": h.moved_to,
         "gone": bool(h.gone_url and h.gone_url == source.url),
+        "next_fetch": iso(next_fetch) if next_fetch else None,
     }
 
 
@@ -113,7 +118,7 @@ def _source_state(item: dict[str, Any]) -> str:
     return "ok" if item["last_fetch"] else "never fetched"
 
 
-_TIMES = frozenset({"last_fetch", "last_new"})  # never wrapped in the table
+_TIMES = frozenset({"last_fetch", "next_fetch", "last_new"})  # never wrapped in the table
 
 
 def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen: Screen) -> None:
@@ -121,7 +126,9 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen
     if fmt == "json":
         write_json(list(rows), out)
         return
-    columns = ("name", "last_fetch", "status", "entries", "last_new", "failures")
+    # plain: next_fetch after the state, so that the fields before it keep their places
+    plain = ("name", "last_fetch", "status", "entries", "last_new", "failures")
+    columns = ("name", "last_fetch", "next_fetch", "status", "entries", "last_new", "failures")
 
     def shown(item: dict[str, Any], column: str) -> str:
         value = item[column]
@@ -130,13 +137,15 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen
         if fmt == "table" and column in _TIMES:  # local, recent ones as ages, as in `list`
             from archfeed.render.table import when
 
-            return when(parse_iso(value), screen, "full")
+            due = column == "next_fetch" and screen.now and parse_iso(value) <= screen.now
+            return "due" if due else when(parse_iso(value), screen, "full")
         return str(value)
 
-    cells = [[*(shown(item, c) for c in columns), _source_state(item)] for item in rows]
     if fmt == "plain":
-        out.writelines("\t".join(values) + "\n" for values in cells)
+        out.writelines("\t".join([*(shown(item, c) for c in plain), _source_state(item),
+                                  shown(item, "next_fetch")]) + "\n" for item in rows)  # fmt: skip
         return
+    cells = [[*(shown(item, c) for c in columns), _source_state(item)] for item in rows]
     from rich import box
     from rich.table import Table
 

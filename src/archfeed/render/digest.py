@@ -1,4 +1,5 @@
-"""Digests: what is new, grouped by topic, as a mail body, Markdown, one HTML page, or JSON.
+"""Digests: what is new, grouped by topic, as a mail body, Markdown, one HTML page, or JSON; or
+newest first as a feed (render/feeds.py).
 
 Owns: grouping entries by topic and each digest format. Never decides which entries are new
 (the store's digest mark does) and never lets feed text act as markup: HTML is escaped value by
@@ -14,7 +15,14 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from archfeed.render import entry_meta, entry_object, markdown_item, md_escape, summary
+from archfeed.render import (
+    FEED_FORMATS,
+    entry_meta,
+    entry_object,
+    markdown_item,
+    md_escape,
+    summary,
+)
 from archfeed.text import iso
 
 if TYPE_CHECKING:
@@ -49,6 +57,11 @@ def render(groups: Groups, fmt: str, name: str, now: datetime, excerpt_chars: in
     title = f'archfeed digest "{name}": {count} new, {now:%Y-%m-%d %H:%M} UTC'
     if fmt == "json":
         return _json(groups, name, now, excerpt_chars)
+    if fmt in FEED_FORMATS:  # a feed reader sorts by date: its items are not grouped
+        from archfeed.render import feeds
+
+        entries = sorted((e for _, group in groups for e in group), key=_newest_first, reverse=True)
+        return feeds.document(fmt, entries, excerpt_chars, feeds.digest_channel(name, now))
     return _WRITERS[fmt](groups, title, excerpt_chars)  # any other format: the caller's bug
 
 
@@ -145,4 +158,4 @@ _WRITERS: dict[str, Callable[[Groups, str, int], str]] = {
     "markdown": _markdown,
     "html": _html,
 }
-FORMATS = (*_WRITERS, "json")
+FORMATS = (*_WRITERS, "json", *FEED_FORMATS)

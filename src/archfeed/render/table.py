@@ -102,12 +102,15 @@ def shown_topics(topics: Sequence[str], configured: frozenset[str]) -> str:
 
 
 def where(entry: StoredEntry) -> str:
-    """The line under an excerpt: the link's host, and where else the article appeared."""
+    """The line under an excerpt: the link's host, where else the article appeared, and (with
+    `--muted`) the rule that hides it."""
     host = (urlsplit(entry.url).hostname or "") if entry.url else ""
     parts = [clean(host.removeprefix("www."))] if host else []
     others = list(dict.fromkeys(copy.source for copy in entry.also_at))
     if others:
         parts.append("also at " + ", ".join(others))
+    if entry.muted_by:  # `list --muted`: what hides it
+        parts.append(f"muted by {entry.muted_by}")
     return " · ".join(parts)
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archfeed.errors import StoreError
-from archfeed.models import EntryDetail, Filter, LangSource, Source, SourceHealth, StoredEntry
-from archfeed.store import clusters, query, reads, transactions, trash, writes
+from archfeed.models import EntryDetail, Filter, LangSource, Rule, Source, SourceHealth, StoredEntry
+from archfeed.store import clusters, query, reads, rules, transactions, trash, writes
 from archfeed.store.dates import stored_time
 from archfeed.store.trash import Plan
 from archfeed.store.writes import Fetched, Known, entry_hash, entry_id
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # a fetch's shapes: `list` never builds them (models/pipeline
 
 __all__ = ["Fetched", "Known", "Plan", "Store", "entry_hash", "entry_id"]
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 BUSY_TIMEOUT_S = 30.0
 APP_ID = 0x41524346  # "ARCF": marks the file as an archfeed database
 
@@ -290,8 +290,8 @@ class Store:
     def entries(self, where: Filter, text_chars: int | None = None) -> list[StoredEntry]:
         return query.entries(self.conn, where, text_chars)
 
-    def matching(self, where: Filter) -> int:
-        return query.matching(self.conn, where)
+    def matching(self, where: Filter, cap: int | None = None) -> int:
+        return query.matching(self.conn, where, cap)
 
     def source_names(self) -> set[str]:
         """Every source the database has fetched, configured now or not."""
@@ -305,6 +305,9 @@ class Store:
 
     def counts(self, by: str, where: Filter) -> list[tuple[str, int]]:
         return query.counts(self.conn, by, where)
+
+    def rule_hits(self, found: Sequence[Rule]) -> list[int]:
+        return rules.hits(self.conn, found)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

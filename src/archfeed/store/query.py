@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from archfeed.models import EntryDetail, Filter, LangSource, SourceHealth, StoredEntry
+from archfeed.store import rules
 from archfeed.store.clusters import with_copies
 from archfeed.store.dates import stored_time
 from archfeed.text import iso, parse_iso
@@ -27,6 +28,10 @@ def entries(
     text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
     clauses, params = _listed(conn, where)
     columns = _STORED.format(text=text)
+    if where.muting and where.muting.hidden:  # what hides each: its canonical copy's verdict
+        shown: list[object] = []
+        columns += f", {rules.label(conn, where.muting, shown)} AS muted_by"
+        params = [*shown, *params]  # the SELECT's marks come before the WHERE's
     sql = f"SELECT {columns}, cluster FROM entries {clauses} ORDER BY published DESC, id"
     if where.limit:
         sql += f" LIMIT {int(where.limit)}"
@@ -34,10 +39,12 @@ def entries(
     return with_copies(conn, [_stored(row) for row in rows], [row["cluster"] for row in rows])
 
 
-def matching(conn: sqlite3.Connection, where: Filter) -> int:
-    """How many entries `entries(where)` would list without its limit."""
+def matching(conn: sqlite3.Connection, where: Filter, cap: int | None = None) -> int:
+    """How many entries `entries(where)` would list without its limit; `cap`: counting stops
+    there (where rules apply, a million rows would take seconds)."""
     clauses, params = _listed(conn, where)
-    return int(conn.execute(f"SELECT count(*) FROM entries {clauses}", params).fetchone()[0])
+    rows = f"SELECT 1 FROM entries {clauses}" + (f" LIMIT {int(cap)}" if cap else "")
+    return int(conn.execute(f"SELECT count(*) FROM ({rows})", params).fetchone()[0])
 
 
 def _listed(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]]:
@@ -87,8 +94,8 @@ def health(conn: sqlite3.Connection) -> dict[str, SourceHealth]:
     rows = _named(
         conn,
         "SELECT s.name, s.url, s.last_fetch, s.last_status, s.last_error, s.failures, "
-        "s.skip_until, s.gone_url, s.moved_to, count(e.seq) AS entries, s.last_new "
-        "FROM sources s LEFT JOIN entries e ON e.source = s.name GROUP BY s.name",
+        "s.skip_until, s.gone_url, s.moved_to, count(e.seq) AS entries, s.last_new, s.fresh_for, "
+        "s.ttl FROM sources s LEFT JOIN entries e ON e.source = s.name GROUP BY s.name",
     )
     return {
         row["name"]: SourceHealth(
@@ -103,6 +110,8 @@ def health(conn: sqlite3.Connection) -> dict[str, SourceHealth]:
             moved_to=row["moved_to"],
             entries=row["entries"],
             last_new=_maybe(row["last_new"]),
+            fresh_for=row["fresh_for"],
+            ttl=row["ttl"],
         )
         for row in rows
     }
@@ -192,6 +201,8 @@ def selected(conn: sqlite3.Connection, where: Filter) -> tuple[str, list[object]
         params.append(iso(where.until))
     if where.read is not None:
         clauses.append("read_at IS NOT NULL" if where.read else "read_at IS NULL")
+    if where.muting is not None:  # last: on the rows every other test kept
+        clauses.append(rules.clause(conn, where.muting, params))
     if where.after_seq is not None:
         clauses.append("seq > ?")
         params.append(where.after_seq)
@@ -272,4 +283,5 @@ def _stored(row: sqlite3.Row) -> StoredEntry:
         topics=tuple(json.loads(row["topics"])),
         summary=row["summary"],
         read=bool(row["read"]),
+        muted_by=row["muted_by"] if "muted_by" in row.keys() else None,  # noqa: SIM118 -- a Row
     )

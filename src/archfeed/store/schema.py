@@ -254,6 +254,15 @@ def _read_state_v13(db: sqlite_utils.Database) -> None:
     )
 
 
+def _polite_fetching_v14(db: sqlite_utils.Database) -> None:
+    """v14: what each source's last answer asked of the next fetch (update/polite.py), in
+    seconds: `fresh_for`, how long its Cache-Control or Expires call it fresh, and `ttl`, how
+    long its feed asks between fetches (`<ttl>`, `<sy:updatePeriod>`). NULL: it said nothing, or
+    was fetched before the upgrade (then only the config's min_interval and interval count)."""
+    for column in ("fresh_for", "ttl"):
+        db.table("sources").add_column(column, float)
+
+
 _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _schema_v1,
     _topics_and_text_language_v2,
@@ -268,4 +277,5 @@ _STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _authors_by_name_v11,
     _item_memos_v12,
     _read_state_v13,
+    _polite_fetching_v14,
 ]

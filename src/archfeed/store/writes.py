@@ -131,6 +131,7 @@ class Fetched:
     changes: Sequence[Change] = ()
     known: Mapping[str, Known] = field(default_factory=dict)  # its entries stored before
     memos: Memos | None = None  # its items' memos to write and to forget; None: leave them
+    ttl: float | None = None  # seconds its feed asks between fetches (ParsedFeed.ttl)
 
 
 def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
@@ -194,10 +195,11 @@ def save(conn: sqlite3.Connection, fetched: Fetched) -> tuple[int, int, int]:
     conn.execute(
         "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_fetch = ?, "
         "last_status = ?, last_error = NULL, failures = 0, moved_to = ?, "
-        "skip_until = NULL, gone_url = NULL, "
+        "skip_until = NULL, gone_url = NULL, fresh_for = ?, ttl = ?, "
         "last_new = CASE WHEN ? THEN ? ELSE last_new END WHERE name = ?",
         (result.etag, result.last_modified, result.body_hash, stamp, result.status,
-         result.permanent_redirect, bool(inserts), stamp, source.name),
+         result.permanent_redirect, result.fresh_for, fetched.ttl, bool(inserts), stamp,
+         source.name),
     )  # fmt: skip
     if fetched.memos is not None:
         _keep_memos(conn, source.name, fetched.memos)

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from html import unescape
 from pathlib import PurePath
 from urllib.parse import quote, urlsplit
@@ -148,6 +149,14 @@ def is_lang_code(value: str) -> bool:
     return _LANG_CODE.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=256)
+def phrases(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words or phrases, any case: `go` matches "Go 1.22" but never "google"; a phrase
+    matches across any run of whitespace (topic keywords, mute and keep rules)."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, word.split())) for word in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
 def did_you_mean(name: str, names: Iterable[str], otherwise: str) -> str:
     """The hint for a name that is none of `names`: the nearest of them, if one is near."""
     import difflib
@@ -249,6 +258,16 @@ def web_link(url: str | None) -> str | None:
     # every printable ASCII character is safe in an OSC 8 string; the rest becomes UTF-8 %XX
     link = quote(parts.geturl(), safe="".join(map(chr, range(0x21, 0x7F))))
     return link if len(link) <= LINK_MAX else None
+
+
+# characters XML 1.0 cannot carry at all, not even as character references
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """`value` without what XML 1.0 forbids (controls, lone surrogates, U+FFFE and U+FFFF): an
+    XML writer escapes markup but passes these through, and the document is then not XML."""
+    return _NOT_XML.sub("", value)
 
 
 def iso(when: datetime) -> str:

@@ -1,9 +1,10 @@
 """The pipelines that combine the middle modules: fetching sources into the store, and bringing
 stored classifications up to date after a config change.
 
-Owns: choosing which sources to fetch, skipping what did not change, turning each source's outcome
-into a SourceReport, and deciding when stored entries need classifying again. One source's failure
-is recorded and never stops the others. Never prints and holds no SQL, HTTP or feedparser code.
+Owns: choosing which sources to fetch (those not due wait: polite.py), skipping what did not
+change, turning each source's outcome into a SourceReport, and deciding when stored entries need
+classifying again. One source's failure is recorded and never stops the others. Never prints and
+holds no SQL, HTTP or feedparser code.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from archfeed import dedup
 from archfeed.classify import decide, fingerprints
 from archfeed.errors import OfflineError, UsageError
 from archfeed.models import (
@@ -26,10 +26,7 @@ from archfeed.models import (
 )
 from archfeed.store import Fetched, Known, Store
 from archfeed.text import did_you_mean, iso
-from archfeed.update.pool import Parsers
-from archfeed.update.worker import TOMBSTONE, prepare, prepare_feed
-
-__all__ = ["TOMBSTONE", "prepare", "prepare_feed"]  # the workers' half, beside the rest
+from archfeed.update import polite
 
 BACKOFF_FIRST = timedelta(minutes=30)
 BACKOFF_CAP = timedelta(days=1)
@@ -71,6 +68,8 @@ def reclassify(config: Config, store: Store) -> int:
 
 def needs_rematch(store: Store) -> bool:
     """Were the stored copies found under other rules than this version's?"""
+    from archfeed import dedup  # dedup, the parser pool, the workers: only when a fetch needs them
+
     return store.matched_with() != dedup.RULES
 
 
@@ -79,6 +78,7 @@ def rematch(store: Store) -> tuple[int, int]:
     an upgrade whose rules differ: needs_rematch), from the stored texts alone: nothing is
     downloaded. What a source repeats is read from all its stored entries, as a fetch reads it
     from one document. Returns (entries examined, how many are copies of another)."""
+    from archfeed import dedup
     from archfeed.parse.entries import origin_link
 
     stored = store.matching_inputs()
@@ -95,7 +95,7 @@ def rematch(store: Store) -> tuple[int, int]:
     return len(rows), store.rematch(rows, dedup.same_article, dedup.RULES)
 
 
-def run(
+def run(  # noqa: PLR0915 -- three of them imports, deferred: `sources` needs none
     config: Config,
     store: Store,
     sources: Sequence[Source],
@@ -104,18 +104,26 @@ def run(
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
     """Fetch `sources` into the store, each source's writes all or nothing; `clock` dates what
-    is stored and decides which failing sources wait. The config's classification must be
-    applied to the stored entries first (reclassify)."""
+    is stored and decides which sources wait (failing, or not due: polite.py); `force` fetches
+    them all. The config's classification must be applied to the stored entries first
+    (reclassify)."""
     from archfeed.fetch import fetch_all  # httpx: only the fetch command pays for it
+    from archfeed.update.pool import Parsers
+    from archfeed.update.worker import prepare
 
     now = clock()
     health = store.health()
     reports: list[SourceReport] = []
     due = []
     for source in sources:
-        reason = None if force else _skip_reason(source, health.get(source.name), now)
+        fetched = health.get(source.name)
+        reason = None if force else _skip_reason(source, fetched, now)
+        wait = None if force or reason else polite.not_due(source, fetched, config.settings, now)
         if reason:
             reports.append(SourceReport(source.name, skipped=reason, gone=reason == _GONE))
+        elif wait:  # a move is said until the config follows it, fetched this time or not
+            moved = fetched.moved_to if fetched else None
+            reports.append(SourceReport(source.name, not_due=wait, moved_to=moved))
         else:
             due.append(source)
     by_name = {source.name: source for source in due}
@@ -137,8 +145,9 @@ def run(
         error = result.error or (prepared.error if prepared else None)
         if error:
             report = _failed(store, source, result, error, now, failures)
-        elif prepared is None:  # not modified: nothing to parse
-            store.save(Fetched(source, prints[source.name], result, now))
+        elif prepared is None:  # not modified: nothing to parse, and its feed asks what it asked
+            ttl = health[source.name].ttl if source.name in health else None
+            store.save(Fetched(source, prints[source.name], result, now, ttl=ttl))
             report = SourceReport(source.name, not_modified=True, status=result.status)
         else:
             report = store_prepared(
@@ -222,6 +231,8 @@ def store_prepared(
 ) -> SourceReport:
     """The database half: find each entry's copies among the stored ones, then store the lot, all
     or nothing."""
+    from archfeed import dedup
+
     changes = []
     for change in prepared.changes:
         entry = change.entry
@@ -232,7 +243,7 @@ def store_prepared(
         )
         changes.append(replace(change, copies=store.copies(me, dedup.same_article)))
     new, updated, duplicates = store.save(
-        Fetched(source, classified_with, result, now, changes, known, prepared.memos)
+        Fetched(source, classified_with, result, now, changes, known, prepared.memos, prepared.ttl)
     )
     return SourceReport(
         source.name, new=new, updated=updated, duplicates=duplicates, status=result.status,
@@ -243,6 +254,8 @@ def store_prepared(
 def unchanged_hashes(store: Store, source: str) -> tuple[dict[str, Known], dict[str, str]]:
     """The stored entries of a source, and what a worker needs to skip: their hashes, and the
     identities of pruned entries."""
+    from archfeed.update.worker import TOMBSTONE
+
     known = store.known(source)
     skip = {key: old.content_hash for key, old in known.items()}
     skip.update(dict.fromkeys(store.tombstones(source), TOMBSTONE))

@@ -68,7 +68,7 @@ def prepare_feed(
             changes.append(Change(entry, classified, digest, keys))
     finally:
         dedup.forget()  # the next feed's texts are others
-    return Prepared(tuple(changes), warning=feed.warning, memos=feed.memos)
+    return Prepared(tuple(changes), warning=feed.warning, memos=feed.memos, ttl=feed.ttl)
 
 
 def _as_stored(entries: Sequence[ParsedEntry], unchanged: Mapping[str, str]) -> list[ParsedEntry]:
