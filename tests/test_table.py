@@ -210,3 +210,22 @@ def test_the_table_as_it_was_reviewed(shown: Cli, width: int) -> None:
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(drawn, encoding="utf-8")
     assert drawn == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("width", "headers"),
+    [(60, ["name", "next fetch", "state"]),
+     (200, ["name", "last fetch", "next fetch", "status", "entries", "last new", "failures",
+            "state"])],
+)  # fmt: skip
+def test_sources_leave_out_columns_rather_than_fold_a_name(
+    cli: Cli, width: int, headers: list[str]
+) -> None:
+    names = ["devto-architecture", "habr-architecture", "engineering-blog-of-acme"]
+    cli.write_config([(name, f"https://{name}.example/feed") for name in names])
+    drawn = cli.run("sources", "--format", "table", env={"COLUMNS": str(width)}).stdout
+    lines = drawn.splitlines()
+    assert lines[0].split() == " ".join(headers).split()
+    for name in names:
+        assert any(line.startswith(name + " ") for line in lines), drawn
+    assert max(map(len, lines)) <= width

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from archfeed.render import UNDATED, entry_object, write_json
-from archfeed.render.terminal import draw, feed_text
+from archfeed.render.terminal import console, draw, feed_text
 from archfeed.text import PARAGRAPH, iso, parse_iso
 
 if TYPE_CHECKING:
@@ -121,6 +121,10 @@ def _source_state(item: dict[str, Any]) -> str:
 _TIMES = frozenset({"last_fetch", "next_fetch", "last_new"})  # never wrapped in the table
 
 
+# what a narrow table of sources leaves out first: its name, times and state stay
+_SOURCES_DROPPED = ("last_new", "failures", "status", "entries", "last_fetch")
+
+
 def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen: Screen) -> None:
     _known(fmt)
     if fmt == "json":
@@ -145,16 +149,31 @@ def write_sources(rows: Sequence[dict[str, Any]], fmt: str, out: IO[str], screen
         out.writelines("\t".join([*(shown(item, c) for c in plain), _source_state(item),
                                   shown(item, "next_fetch")]) + "\n" for item in rows)  # fmt: skip
         return
-    cells = [[*(shown(item, c) for c in columns), _source_state(item)] for item in rows]
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
+    cells = [
+        {**{c: shown(item, c) for c in columns}, "state": _source_state(item)} for item in rows
+    ]
+    kept = [*columns, "state"]
+    # every column as wide as its header and its widest cell (the state, which may wrap, at
+    # most 16), or, on a narrow screen, the columns of least use left out first: a name or a
+    # time folded is no use
+    width = screen.width or console(out, screen).width
+    for column in _SOURCES_DROPPED:
+        widest = {c: max(len(c), *(cell_len(row[c]) for row in cells)) for c in kept}
+        needed = (min(n, 16) if c == "state" else n for c, n in widest.items())
+        if sum(n + 3 for n in needed) <= width:
+            break
+        kept.remove(column)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in (*columns, "state"):
-        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=column in _TIMES,
+    for column in kept:
+        table.add_column(column.replace("_", " "), overflow="fold",
+                         no_wrap=column in _TIMES or column == "name",  # a name is typed whole
                          ratio=1 if column == "state" else None)  # fmt: skip
     for values in cells:
-        table.add_row(*map(feed_text, values))
+        table.add_row(*(feed_text(values[column]) for column in kept))
     draw(out, screen, table)
 
 
