@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -404,3 +405,23 @@ def test_hostile_reason_phrase_is_inert(cli: Cli, server: FeedServer) -> None:
         outputs[f"sources {fmt}"] = run_bytes(cli, "sources", "--format", fmt).stdout
     found = {what: leaks(out) for what, out in outputs.items() if leaks(out)}
     assert found == {}
+
+
+def test_halves_of_utf16_pairs_and_noncharacters_are_dropped_not_fatal(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A JSON Feed may escape half a UTF-16 pair ("\\ud800"): no UTF-8 encoder takes one, and it
+    once failed the whole source. It goes, as U+FFFE and U+FFFF do, and the entry is stored."""
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1", '
+        '"url": "https://x.example/1", "title": "Half \\ud800 a pair \\ufffe here", '
+        '"content_text": "Text \\udc00 too.", "date_published": "2025-02-03T10:00:00Z"}]}'
+    )
+    path = tmp_path / "feed.json"
+    path.write_text(feed, encoding="utf-8")
+    cli.write_config([("json", str(path))])
+    done = cli.fetch()
+    assert done.returncode == 0, done.stderr
+    (entry,) = cli.list_json()
+    assert entry["title"] == "Half a pair here"
+    assert entry["excerpt"] == "Text too."

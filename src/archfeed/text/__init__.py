@@ -19,10 +19,13 @@ from urllib.parse import quote, urlsplit
 
 # Characters that can steer a terminal or reorder what a reader sees: C0/C1 controls (ESC starts
 # ANSI and OSC sequences, BEL rings), bidi embeddings/overrides/isolates, invisible zero-width
-# characters, and Unicode tag characters. ZWJ/ZWNJ stay: scripts and emoji need them.
+# characters, and Unicode tag characters. ZWJ/ZWNJ stay: scripts and emoji need them. Halves of
+# UTF-16 pairs (a JSON Feed's "\ud800") and the noncharacters U+FFFE/U+FFFF are no text at all:
+# no UTF-8 encoder, XML document or terminal takes them.
 _UNSAFE_CLASS = (
     "\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+    "\u2060-\u2064\u2066-\u2069\ud800-\udfff\ufeff\ufff9-\ufffb\ufffe\uffff"
+    "\U000e0000-\U000e007f"
 )
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}\x1e]")
 _UNSAFE_BUT_RS = re.compile(f"[{_UNSAFE_CLASS}]")  # \x1e stays: it marks paragraphs below
