@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archfeed.text import LINK_MAX, web_link
+from archfeed.text.links import LINK_MAX, web_link
 from conftest import Cli
 
 SAFE = "https://anna.example/posts/queues"

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from archfeed.errors import UsageError
 from archfeed.models import Source
-from archfeed.text import clean, is_lang_code, slugify, source_name, xml_safe
+from archfeed.text import clean, is_lang_code, slugify, source_name
+from archfeed.text.links import xml_safe
 from archfeed.text.toml import source_block
 
 if TYPE_CHECKING:

@@ -36,7 +36,8 @@ def open_(
 ) -> None:
     """Open an entry's link in the web browser ($BROWSER, else the system's), and mark its
     article read; with --print, print the link (and mark it read) instead."""
-    from archfeed.text import clean, web_link
+    from archfeed.text import clean
+    from archfeed.text.links import web_link
 
     prefix = id_prefix(entry_id)
     state = state_of(ctx)

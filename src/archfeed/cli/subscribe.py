@@ -74,18 +74,10 @@ def add(
 
 
 def _address(url: str) -> str:
-    """What the user typed as an http(s) URL: `example.com/blog` is https://example.com/blog."""
-    from urllib.parse import urlsplit
-
+    """What the user typed as a URL: `example.com/blog` is https://example.com/blog (discover
+    refuses what is no http(s) address)."""
     text = url.strip()
-    if "://" not in text and not text.startswith(("/", ".", "~")):
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"'{url}' is not a web address",
-                         hint="give an http(s) URL; a local feed file goes in the config as a "
-                         "path")  # fmt: skip
-    return text
+    return text if "://" in text or text.startswith(("/", ".", "~")) else "https://" + text
 
 
 def _already(config: Config, url: str) -> str | None:

@@ -2,11 +2,11 @@
 1.1 (jsonfeed.org/version/1.1), for `list` and `digest`.
 
 Owns: both documents: one item per entry given, its id a tag: URI (RFC 4151) that never changes
-between runs, its link and its other copies' links (only those text.web_link lets through), its
+between runs, its link and its other copies' links (only those web_link lets through), its
 language, topics, dates, author and excerpt (render.summary); the feed's own title, id and date.
 Never chooses the entries (the store's filters and the digest's mark do) and never writes feed
 text as markup: XML is built by ElementTree, which escapes every value, JSON by json.dumps, and
-every value first loses what text.clean strips and what XML 1.0 cannot carry (text.xml_safe).
+every value first loses what text.clean strips, which takes all that XML 1.0 cannot carry.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from urllib.parse import quote, urlencode
 
 from archfeed import __version__
 from archfeed.render import summary
-from archfeed.text import clean, iso, web_link, xml_safe
+from archfeed.text import clean, iso
+from archfeed.text.links import web_link
 
 if TYPE_CHECKING:
     from archfeed.models import Filter, StoredEntry
@@ -78,10 +79,10 @@ def document(fmt: str, entries: Sequence[StoredEntry], excerpt_chars: int, chann
 
 
 def _inert(value: str) -> str:
-    """A value as every field of both formats carries it: stored text is clean already, but
-    XML's forbidden characters are not what clean strips (U+FFFE), and a space either side of
-    one would be left doubled."""
-    return clean(xml_safe(value))
+    """A value as every field of both formats carries it: what clean strips (which is all XML
+    1.0 cannot carry too: controls, halves of UTF-16 pairs, U+FFFE) goes from what was stored
+    before clean stripped them all."""
+    return clean(value)
 
 
 def _updated(entry: StoredEntry) -> datetime:

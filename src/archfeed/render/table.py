@@ -175,7 +175,7 @@ def _title(entry: StoredEntry, screen: Screen) -> Text:
     entry's URL when the screen takes links and the URL is safe to hand a terminal."""
     from rich.style import Style
 
-    from archfeed.text import web_link
+    from archfeed.text.links import web_link
 
     link = web_link(entry.url) if screen.links else None
     if screen.colours:

@@ -27,11 +27,12 @@ def entries(
     list of excerpts does not read whole articles."""
     text = "text" if text_chars is None else f"substr(text, 1, {int(text_chars)})"
     clauses, params = _listed(conn, where)
-    columns = _STORED.format(text=text)
+    muted_by = "NULL"
     if where.muting and where.muting.hidden:  # what hides each: its canonical copy's verdict
         shown: list[object] = []
-        columns += f", {rules.label(conn, where.muting, shown)} AS muted_by"
+        muted_by = rules.label(conn, where.muting, shown)
         params = [*shown, *params]  # the SELECT's marks come before the WHERE's
+    columns = _STORED.format(text=text, muted_by=muted_by)
     sql = f"SELECT {columns}, cluster FROM entries {clauses} ORDER BY published DESC, id"
     if where.limit:
         sql += f" LIMIT {int(where.limit)}"
@@ -75,9 +76,9 @@ def detail(conn: sqlite3.Connection, prefix: str) -> list[EntryDetail]:
     """The entries whose id starts with `prefix` (two at most: enough to call it ambiguous)."""
     rows = _named(
         conn,
-        f"SELECT {_STORED.format(text='text')}, cluster, lang_source, categories, updated, "
-        "canonical, (SELECT url FROM sources s WHERE s.name = source) AS source_url "
-        "FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+        f"SELECT {_STORED.format(text='text', muted_by='NULL')}, cluster, lang_source, "
+        "categories, updated, canonical, (SELECT url FROM sources s WHERE s.name = source) "
+        "AS source_url FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
         (prefix, prefix + "\uffff"),
     )
     found = with_copies(conn, [_stored(row) for row in rows], [row["cluster"] for row in rows])
@@ -262,10 +263,11 @@ _TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps of a wo
 _SAME_AS = {"k8s": "kubernetes"}  # a developer's short names for what articles spell out
 
 
-# what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows
+# what a StoredEntry is read from; {text}: the whole text, or as much of it as a list shows;
+# {muted_by}: what hides it (`list --muted`), else NULL
 _STORED = (
     "id, source, title, url, {text} AS text, author, published, first_seen, lang, topics, summary, "
-    "read_at IS NOT NULL AS read"
+    "read_at IS NOT NULL AS read, {muted_by} AS muted_by"
 )
 
 
@@ -283,5 +285,5 @@ def _stored(row: sqlite3.Row) -> StoredEntry:
         topics=tuple(json.loads(row["topics"])),
         summary=row["summary"],
         read=bool(row["read"]),
-        muted_by=row["muted_by"] if "muted_by" in row.keys() else None,  # noqa: SIM118 -- a Row
+        muted_by=row["muted_by"],
     )
